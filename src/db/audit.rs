@@ -1,0 +1,62 @@
+//! The audit log: who did what to whom.
+use super::models::{now, AuditEntry};
+use super::schema::audit_log;
+use super::DbConnection;
+use diesel::prelude::*;
+use diesel::result::Error;
+
+pub const ACTOR_CLI: &str = "cli";
+pub const ACTOR_OAUTH: &str = "peeringdb-oauth";
+
+pub fn record(
+    conn: &mut DbConnection,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    details: &str,
+) -> Result<(), Error> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::at.eq(now()),
+            audit_log::actor.eq(actor),
+            audit_log::action.eq(action),
+            audit_log::subject.eq(subject),
+            audit_log::details.eq(details),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A page of the log, newest first, before an id (keyset paging).
+pub fn page(
+    conn: &mut DbConnection,
+    action: Option<&str>,
+    subject: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, Error> {
+    let mut q = audit_log::table
+        .select(AuditEntry::as_select())
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(a) = action.filter(|a| !a.is_empty()) {
+        q = q.filter(audit_log::action.eq(a.to_string()));
+    }
+    if let Some(s) = subject.filter(|s| !s.is_empty()) {
+        q = q.filter(audit_log::subject.eq(s.to_string()));
+    }
+    if let Some(b) = before {
+        q = q.filter(audit_log::id.lt(b));
+    }
+    q.load(conn)
+}
+
+/// Distinct actions, for the filter.
+pub fn actions(conn: &mut DbConnection) -> Result<Vec<String>, Error> {
+    audit_log::table
+        .select(audit_log::action)
+        .distinct()
+        .order(audit_log::action)
+        .load(conn)
+}

@@ -1,0 +1,109 @@
+// One schema for both backends; see migrations/{sqlite,postgres}.
+
+diesel::table! {
+    customers (id) {
+        id -> BigInt,
+        name -> Text,
+        shortname -> Text,
+        autsys -> BigInt,
+        cust_type -> Integer,
+        status -> Integer,
+        date_joined -> Nullable<Date>,
+        date_left -> Nullable<Date>,
+        peeringdb_oauth -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        name -> Text,
+        email -> Text,
+        password_hash -> Text,
+        peeringdb_id -> Nullable<BigInt>,
+        creator -> Text,
+        disabled -> Bool,
+        superuser -> Bool,
+        current_customer_id -> Nullable<BigInt>,
+        session_epoch -> Integer,
+        last_login_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    affiliations (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        customer_id -> BigInt,
+        privilege -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+        last_login_from -> Nullable<Text>,
+        last_login_via -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    login_records (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        customer_id -> Nullable<BigInt>,
+        at -> Timestamp,
+        address -> Text,
+        method -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        subject -> Text,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        username -> Text,
+        address -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(affiliations -> customers (customer_id));
+diesel::joinable!(affiliations -> users (user_id));
+diesel::joinable!(login_records -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
+diesel::joinable!(users -> customers (current_customer_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    customers,
+    users,
+    affiliations,
+    login_records,
+    audit_log,
+    login_failures,
+    password_resets,
+);

@@ -1,0 +1,197 @@
+//! Users: people who can sign in.
+use super::models::{now, NewUser, User};
+use super::schema::{affiliations, customers, users};
+use super::{lower, DbConnection};
+use crate::domain::{Asn, Username};
+use diesel::prelude::*;
+use diesel::result::Error;
+
+pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<i64, Error> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .returning(users::id)
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<User>, Error> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_username(conn: &mut DbConnection, username: &str) -> Result<Option<User>, Error> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_email(conn: &mut DbConnection, email: &str) -> Result<Vec<User>, Error> {
+    users::table
+        .filter(lower(users::email).eq(email.to_lowercase()))
+        .select(User::as_select())
+        .order(users::id)
+        .load(conn)
+}
+
+pub fn by_peeringdb_id(conn: &mut DbConnection, id: i64) -> Result<Option<User>, Error> {
+    users::table
+        .filter(users::peeringdb_id.eq(id))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<User>, Error> {
+    users::table
+        .filter(users::id.eq_any(ids.to_vec()))
+        .select(User::as_select())
+        .load(conn)
+}
+
+/// The first free name of `base`, `base2`, `base3`, … in one query: every
+/// taken name that starts with `base` is loaded and the gap found here.
+pub fn free_username(conn: &mut DbConnection, base: &Username) -> Result<Username, Error> {
+    let prefix = format!("{}%", super::customers::escape_like(base.as_str()));
+    let taken: std::collections::HashSet<String> = users::table
+        .filter(users::username.like(prefix).escape('\\'))
+        .select(users::username)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    Ok((1..)
+        .map(|n| base.with_suffix(n))
+        .find(|candidate| !taken.contains(candidate.as_str()))
+        .unwrap_or_else(|| base.clone()))
+}
+
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: i64,
+    name: &str,
+    email: &str,
+) -> Result<usize, Error> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::name.eq(name),
+            users::email.eq(email),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+pub fn update_flags(
+    conn: &mut DbConnection,
+    id: i64,
+    disabled: bool,
+    superuser: bool,
+) -> Result<usize, Error> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::disabled.eq(disabled),
+            users::superuser.eq(superuser),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// Sets a new password hash and ends every session made before it.
+pub fn set_password(conn: &mut DbConnection, id: i64, hash: &str) -> Result<usize, Error> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::session_epoch.eq(users::session_epoch + 1),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+pub fn set_current_customer(
+    conn: &mut DbConnection,
+    id: i64,
+    customer: Option<i64>,
+) -> Result<usize, Error> {
+    diesel::update(users::table.find(id))
+        .set(users::current_customer_id.eq(customer))
+        .execute(conn)
+}
+
+pub fn touch_login(conn: &mut DbConnection, id: i64) -> Result<usize, Error> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(now()))
+        .execute(conn)
+}
+
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<usize, Error> {
+    diesel::delete(users::table.find(id)).execute(conn)
+}
+
+pub fn any_superuser(conn: &mut DbConnection) -> Result<bool, Error> {
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::superuser.eq(true)),
+    ))
+    .get_result(conn)
+}
+
+/// What the staff user list can filter on.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub search: Option<String>,
+    /// `Some(true)`: only users PeeringDB OAuth created.
+    pub oauth: Option<bool>,
+}
+
+/// A page of users in username order after `after` (keyset paging: a page
+/// deep in the list costs the same as the first), and whether more follow.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &UserFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<User>, bool), Error> {
+    let mut q = users::table
+        .select(User::as_select())
+        .order(users::username)
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(users::username.gt(after.to_string()));
+    }
+    match filter.oauth {
+        Some(true) => q = q.filter(users::creator.eq(crate::domain::OAUTH_CREATOR)),
+        Some(false) => q = q.filter(users::creator.ne(crate::domain::OAUTH_CREATOR)),
+        None => {}
+    }
+    if let Some(s) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", super::customers::escape_like(&s.to_lowercase()));
+        let text = users::username
+            .like(pattern.clone())
+            .escape('\\')
+            .or(lower(users::name).like(pattern.clone()).escape('\\'))
+            .or(lower(users::email).like(pattern).escape('\\'));
+        q = match s.parse::<Asn>() {
+            Ok(asn) => {
+                let linked = affiliations::table
+                    .inner_join(customers::table)
+                    .filter(customers::autsys.eq(asn))
+                    .select(affiliations::user_id);
+                q.filter(text.or(users::id.eq_any(linked)))
+            }
+            Err(_) => q.filter(text),
+        };
+    }
+    let mut rows = q.load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+pub fn all(conn: &mut DbConnection) -> Result<Vec<User>, Error> {
+    users::table
+        .select(User::as_select())
+        .order(users::username)
+        .load(conn)
+}

@@ -1,0 +1,15 @@
+//! Typed values, made once at the edge (parse, don't validate).
+mod asn;
+mod codes;
+mod customer;
+mod email;
+mod username;
+
+pub use asn::{Asn, AsnError};
+pub use codes::{CreatedBy, CustomerStatus, CustomerType, LoginMethod, Privilege};
+pub use customer::{CustomerFacts, Ineligible};
+pub use email::{Email, EmailError};
+pub use username::{Username, UsernameError, UNKNOWN_PDB_USER};
+
+/// The creator tag of users that PeeringDB OAuth made.
+pub const OAUTH_CREATOR: &str = "OAuth-PeeringDB";
