@@ -1,3 +1,12 @@
 //! ixp-portal: the member portal of an Internet Exchange Point.
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
+pub mod mail;
+pub mod peeringdb;
+pub mod startup;
+pub mod web;

@@ -1,7 +1,7 @@
 //! Affiliations: the links between users and customers.
-use super::models::{now, Affiliation, Customer, User};
-use super::schema::{affiliations, customers, users};
 use super::DbConnection;
+use super::models::{Affiliation, Customer, User, now};
+use super::schema::{affiliations, customers, users};
 use crate::domain::{CreatedBy, LoginMethod, Privilege};
 use diesel::prelude::*;
 use diesel::result::Error;
@@ -79,7 +79,11 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<usize, Error> {
     diesel::delete(affiliations::table.find(id)).execute(conn)
 }
 
-pub fn set_privilege(conn: &mut DbConnection, id: i64, privilege: Privilege) -> Result<usize, Error> {
+pub fn set_privilege(
+    conn: &mut DbConnection,
+    id: i64,
+    privilege: Privilege,
+) -> Result<usize, Error> {
     diesel::update(affiliations::table.find(id))
         .set((
             affiliations::privilege.eq(privilege),
@@ -101,4 +105,13 @@ pub fn record_login(
             affiliations::last_login_via.eq(method.as_str()),
         ))
         .execute(conn)
+}
+
+/// Every affiliation with its customer (for exports), by user.
+pub fn all_with_customers(conn: &mut DbConnection) -> Result<Vec<(Affiliation, Customer)>, Error> {
+    affiliations::table
+        .inner_join(customers::table)
+        .select((Affiliation::as_select(), Customer::as_select()))
+        .order((affiliations::user_id, customers::name))
+        .load(conn)
 }

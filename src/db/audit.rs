@@ -1,7 +1,7 @@
 //! The audit log: who did what to whom.
-use super::models::{now, AuditEntry};
-use super::schema::audit_log;
 use super::DbConnection;
+use super::models::{AuditEntry, now};
+use super::schema::audit_log;
 use diesel::prelude::*;
 use diesel::result::Error;
 
@@ -59,4 +59,33 @@ pub fn actions(conn: &mut DbConnection) -> Result<Vec<String>, Error> {
         .distinct()
         .order(audit_log::action)
         .load(conn)
+}
+
+/// Several entries in one statement.
+pub fn record_many(
+    conn: &mut DbConnection,
+    entries: &[(String, String, String, String)],
+) -> Result<(), Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let t = now();
+    for chunk in entries.chunks(200) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(actor, action, subject, details)| {
+                (
+                    audit_log::at.eq(t),
+                    audit_log::actor.eq(actor.as_str()),
+                    audit_log::action.eq(action.as_str()),
+                    audit_log::subject.eq(subject.as_str()),
+                    audit_log::details.eq(details.as_str()),
+                )
+            })
+            .collect();
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(audit_log::table)
+            .values(rows)
+            .execute(c))?;
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Customers (member networks).
-use super::models::{now, today, Customer, CustomerFields};
+use super::models::{Customer, CustomerFields, now, today};
 use super::schema::customers;
-use super::{lower, DbConnection};
+use super::{DbConnection, lower};
 use crate::domain::{Asn, CustomerStatus, CustomerType};
 use diesel::prelude::*;
 use diesel::result::Error;
@@ -94,7 +94,12 @@ pub fn list(
         .select(Customer::as_select())
         .order((customers::name, customers::id))
         .into_boxed();
-    if let Some(s) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(s) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let pattern = format!("%{}%", escape_like(&s.to_lowercase()));
         let asn = s.parse::<Asn>().ok();
         let text = lower(customers::name)
@@ -138,5 +143,11 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<Customer>, Error> {
 
 /// `LIKE` patterns: the user's `%` and `_` match themselves.
 pub fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, Error> {
+    customers::table.count().get_result(conn)
 }

@@ -1,7 +1,7 @@
 //! Login records and the failed-attempt counter behind throttling.
-use super::models::{now, LoginRecord};
-use super::schema::{login_failures, login_records};
 use super::DbConnection;
+use super::models::{LoginRecord, now};
+use super::schema::{login_failures, login_records};
 use crate::domain::LoginMethod;
 use chrono::Duration;
 use diesel::prelude::*;
@@ -31,7 +31,11 @@ pub fn record(
     Ok(())
 }
 
-pub fn of_user(conn: &mut DbConnection, user_id: i64, limit: i64) -> Result<Vec<LoginRecord>, Error> {
+pub fn of_user(
+    conn: &mut DbConnection,
+    user_id: i64,
+    limit: i64,
+) -> Result<Vec<LoginRecord>, Error> {
     login_records::table
         .filter(login_records::user_id.eq(user_id))
         .select(LoginRecord::as_select())
@@ -68,7 +72,8 @@ pub fn is_throttled(conn: &mut DbConnection, username: &str, address: &str) -> R
 pub fn record_failure(conn: &mut DbConnection, username: &str, address: &str) -> Result<(), Error> {
     // Old rows are never needed again; keep the table small as we go.
     diesel::delete(
-        login_failures::table.filter(login_failures::at.lt(now() - Duration::minutes(WINDOW_MINUTES))),
+        login_failures::table
+            .filter(login_failures::at.lt(now() - Duration::minutes(WINDOW_MINUTES))),
     )
     .execute(conn)?;
     diesel::insert_into(login_failures::table)
@@ -89,4 +94,35 @@ pub fn clear_failures(conn: &mut DbConnection, username: &str, address: &str) ->
     )
     .execute(conn)?;
     Ok(())
+}
+
+/// The bookkeeping of a successful sign-in, inside the caller's transaction:
+/// keep the current customer if still linked, else take the first linked
+/// one; write the login record; stamp the affiliation and the user.
+/// Returns the current customer.
+pub fn complete(
+    conn: &mut DbConnection,
+    user_id: i64,
+    address: &str,
+    method: LoginMethod,
+) -> Result<Option<i64>, Error> {
+    use super::{affiliations, users};
+    let Some(user) = users::find(conn, user_id)? else {
+        return Ok(None);
+    };
+    let links = affiliations::of_user(conn, user_id)?;
+    let current = links
+        .iter()
+        .find(|(a, _)| Some(a.customer_id) == user.current_customer_id)
+        .or_else(|| links.first());
+    let customer_id = current.map(|(_, c)| c.id);
+    if customer_id != user.current_customer_id {
+        users::set_current_customer(conn, user_id, customer_id)?;
+    }
+    if let Some((a, _)) = current {
+        affiliations::record_login(conn, a.id, address, method)?;
+    }
+    record(conn, user_id, customer_id, address, method)?;
+    users::touch_login(conn, user_id)?;
+    Ok(customer_id)
 }

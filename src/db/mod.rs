@@ -8,13 +8,13 @@ pub mod resets;
 pub mod schema;
 pub mod users;
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::path::{Path, PathBuf};
 
 diesel::define_sql_function! {
@@ -30,6 +30,18 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 pub enum DbConnection {
     Pg(PgConnection),
     Sqlite(SqliteConnection),
+}
+
+/// Runs the same statement on the concrete connection, for the few
+/// statements (multi-row inserts) that the multi-backend type cannot carry.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
 }
 
 /// Where the data lives, decided from the URL's scheme (never by trial:
@@ -127,7 +139,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -185,7 +198,9 @@ impl Db {
     pub fn migrate(&self) -> anyhow::Result<usize> {
         let mut conn = self.conn()?;
         let ran = match &mut *conn {
-            DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Pg(c) => c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
             DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         }
         .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
@@ -270,7 +285,9 @@ struct Rollback<'a>(Option<&'a mut DbConnection>);
 
 impl Rollback<'_> {
     fn conn(&mut self) -> &mut DbConnection {
-        self.0.as_deref_mut().expect("connection present until the guard is consumed")
+        self.0
+            .as_deref_mut()
+            .expect("connection present until the guard is consumed")
     }
 }
 

@@ -1,7 +1,7 @@
 //! Password-reset tokens: stored as SHA-256 hashes, single use, 1 hour.
+use super::DbConnection;
 use super::models::now;
 use super::schema::password_resets;
-use super::DbConnection;
 use chrono::Duration;
 use diesel::prelude::*;
 use diesel::result::Error;

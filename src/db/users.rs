@@ -1,8 +1,8 @@
 //! Users: people who can sign in.
-use super::models::{now, NewUser, User};
+use super::models::{NewUser, User, now};
 use super::schema::{affiliations, customers, users};
-use super::{lower, DbConnection};
-use crate::domain::{Asn, Username};
+use super::{DbConnection, lower};
+use crate::domain::Asn;
 use diesel::prelude::*;
 use diesel::result::Error;
 
@@ -50,22 +50,6 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<User>, Error> 
         .filter(users::id.eq_any(ids.to_vec()))
         .select(User::as_select())
         .load(conn)
-}
-
-/// The first free name of `base`, `base2`, `base3`, … in one query: every
-/// taken name that starts with `base` is loaded and the gap found here.
-pub fn free_username(conn: &mut DbConnection, base: &Username) -> Result<Username, Error> {
-    let prefix = format!("{}%", super::customers::escape_like(base.as_str()));
-    let taken: std::collections::HashSet<String> = users::table
-        .filter(users::username.like(prefix).escape('\\'))
-        .select(users::username)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
-    Ok((1..)
-        .map(|n| base.with_suffix(n))
-        .find(|candidate| !taken.contains(candidate.as_str()))
-        .unwrap_or_else(|| base.clone()))
 }
 
 pub fn update_profile(
@@ -165,7 +149,12 @@ pub fn list(
         Some(false) => q = q.filter(users::creator.ne(crate::domain::OAUTH_CREATOR)),
         None => {}
     }
-    if let Some(s) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(s) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let pattern = format!("%{}%", super::customers::escape_like(&s.to_lowercase()));
         let text = users::username
             .like(pattern.clone())
@@ -193,5 +182,24 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<User>, Error> {
     users::table
         .select(User::as_select())
         .order(users::username)
+        .load(conn)
+}
+
+/// All users, and those PeeringDB OAuth created.
+pub fn counts(conn: &mut DbConnection) -> Result<(i64, i64), Error> {
+    let all = users::table.count().get_result(conn)?;
+    let oauth = users::table
+        .filter(users::creator.eq(crate::domain::OAUTH_CREATOR))
+        .count()
+        .get_result(conn)?;
+    Ok((all, oauth))
+}
+
+/// Taken usernames that start with `base` (candidates for a new user's name).
+pub fn names_starting_with(conn: &mut DbConnection, base: &str) -> Result<Vec<String>, Error> {
+    let prefix = format!("{}%", super::customers::escape_like(base));
+    users::table
+        .filter(users::username.like(prefix).escape('\\'))
+        .select(users::username)
         .load(conn)
 }

@@ -3,8 +3,19 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A public or private 32-bit ASN in 1..=4294967295.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
 #[diesel(sql_type = diesel::sql_types::BigInt)]
 #[serde(transparent)]
 pub struct Asn(i64);

@@ -9,7 +9,7 @@ pub use asn::{Asn, AsnError};
 pub use codes::{CreatedBy, CustomerStatus, CustomerType, LoginMethod, Privilege};
 pub use customer::{CustomerFacts, Ineligible};
 pub use email::{Email, EmailError};
-pub use username::{Username, UsernameError, UNKNOWN_PDB_USER};
+pub use username::{UNKNOWN_PDB_USER, Username, UsernameError};
 
 /// The creator tag of users that PeeringDB OAuth made.
 pub const OAUTH_CREATOR: &str = "OAuth-PeeringDB";

@@ -1,0 +1,3 @@
+//! Secrets: password hashes and random tokens.
+pub mod password;
+pub mod token;

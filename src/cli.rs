@@ -1,0 +1,532 @@
+//! The command line: `serve` (the default), `migrate`, `demo`,
+//! `fake-peeringdb`, and the `customer` and `user` commands for scripting.
+use crate::admin::{self, NewStaffUser};
+use crate::config::Config;
+use crate::db::models::{Affiliation, Customer, CustomerFields, User};
+use crate::db::{Db, affiliations, audit::ACTOR_CLI, customers, users};
+use crate::domain::{Asn, CreatedBy, CustomerStatus, CustomerType, Email, Privilege, Username};
+use anyhow::{Context, anyhow, bail};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use std::io::Read;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "ixp-portal",
+    version,
+    about = "Member portal of an Internet Exchange Point, with Login with PeeringDB"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the portal on PORTAL_BIND (the default command); migrates first.
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// The portal on a fresh SQLite file with sample data and a PeeringDB simulator.
+    Demo(crate::demo::DemoArgs),
+    /// A PeeringDB OAuth simulator for local development.
+    FakePeeringdb(FakeArgs),
+    /// Manage customers (member networks).
+    #[command(subcommand)]
+    Customer(CustomerCmd),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+}
+
+#[derive(Args)]
+pub struct FakeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub bind: String,
+    /// JSON file: an array of PeeringDB profiles.
+    #[arg(long)]
+    pub profiles: PathBuf,
+    /// The OAuth client id the simulator accepts.
+    #[arg(
+        long,
+        env = "PEERINGDB_OAUTH_CLIENT_ID",
+        default_value = "ixp-portal-dev"
+    )]
+    pub client_id: String,
+    /// The OAuth client secret the simulator accepts.
+    #[arg(
+        long,
+        env = "PEERINGDB_OAUTH_CLIENT_SECRET",
+        default_value = "ixp-portal-dev-secret",
+        hide_env_values = true
+    )]
+    pub client_secret: String,
+}
+
+#[derive(Subcommand)]
+pub enum CustomerCmd {
+    /// Create a customer.
+    Create(CustomerCreate),
+    /// Change a customer, found by its shortname.
+    Update(CustomerUpdate),
+    /// List customers.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct CustomerCreate {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub shortname: String,
+    #[arg(long)]
+    pub asn: String,
+    #[arg(long = "type")]
+    pub kind: String,
+    #[arg(long)]
+    pub status: String,
+    #[arg(long)]
+    pub date_joined: Option<String>,
+    #[arg(long)]
+    pub date_left: Option<String>,
+    /// The member asked to be excluded from Login with PeeringDB.
+    #[arg(long)]
+    pub no_peeringdb_oauth: bool,
+}
+
+#[derive(Args)]
+pub struct CustomerUpdate {
+    pub shortname_key: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub shortname: Option<String>,
+    #[arg(long)]
+    pub asn: Option<String>,
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub date_joined: Option<String>,
+    /// A date, or `none` to clear it.
+    #[arg(long)]
+    pub date_left: Option<String>,
+    #[arg(long)]
+    pub peeringdb_oauth: Option<String>,
+    #[arg(long)]
+    pub no_peeringdb_oauth: bool,
+}
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    /// Create a user; `--superuser` makes IXP staff.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        superuser: bool,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Link a user to every customer with an ASN (a staff-made affiliation).
+    Link {
+        username: String,
+        #[arg(long)]
+        asn: String,
+        #[arg(long, default_value = "custuser")]
+        privilege: String,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one user.
+    Show {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_date(var: &str, s: &str) -> anyhow::Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| anyhow!("--{var} {s:?} is not a date: use YYYY-MM-DD"))
+}
+
+fn parse_bool_flag(var: &str, s: &str) -> anyhow::Result<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => bail!("--{var} {s:?}: use true or false"),
+    }
+}
+
+fn parse_shortname(s: &str) -> anyhow::Result<String> {
+    crate::domain::Username::parse(&s.to_lowercase())
+        .map(|u| u.to_string())
+        .map_err(|e| {
+            anyhow!(
+                "--shortname {s:?}: {}",
+                e.to_string().replace("username", "shortname")
+            )
+        })
+}
+
+fn parse_name(s: &str) -> anyhow::Result<String> {
+    let t = s.trim();
+    if t.is_empty() || t.len() > 255 {
+        bail!("--name must have 1 to 255 characters");
+    }
+    Ok(t.to_string())
+}
+
+pub fn customer_json(c: &Customer) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id,
+        "name": c.name,
+        "shortname": c.shortname,
+        "asn": c.autsys,
+        "type": c.cust_type,
+        "status": c.status,
+        "date_joined": c.date_joined,
+        "date_left": c.date_left,
+        "peeringdb_oauth": c.peeringdb_oauth,
+    })
+}
+
+/// The JSON of a user (SPEC §4).
+pub fn user_json(u: &User, links: &[(Affiliation, Customer)]) -> serde_json::Value {
+    serde_json::json!({
+        "id": u.id,
+        "username": u.username,
+        "name": u.name,
+        "email": u.email,
+        "peeringdb_id": u.peeringdb_id,
+        "creator": u.creator,
+        "superuser": u.superuser,
+        "disabled": u.disabled,
+        "affiliations": links.iter().map(|(a, c)| serde_json::json!({
+            "customer": c.shortname,
+            "asn": c.autsys,
+            "privilege": a.privilege,
+            "created_by": a.created_by,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::open(&config.database)?;
+    db.migrate()?;
+    Ok(db)
+}
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs the command line; errors carry a message for the person at the terminal.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::FakePeeringdb(args) = command {
+        init_tracing();
+        return crate::peeringdb::simulator::run_cli(
+            &args.bind,
+            &args.client_id,
+            &args.client_secret,
+            &args.profiles,
+        );
+    }
+    if let Command::Demo(args) = command {
+        init_tracing();
+        return crate::demo::run(args);
+    }
+    let config = Config::from_env()?;
+    match command {
+        Command::Serve => {
+            init_tracing();
+            serve(config)
+        }
+        Command::Migrate => {
+            let db = Db::open(&config.database)?;
+            let n = db.migrate()?;
+            println!(
+                "{n} migration(s) applied to the {} database",
+                config.database.backend_name()
+            );
+            Ok(())
+        }
+        Command::Customer(cmd) => customer_cmd(&open_db(&config)?, cmd),
+        Command::User(cmd) => user_cmd(&open_db(&config)?, cmd),
+        Command::Demo(_) | Command::FakePeeringdb(_) => unreachable!("handled above"),
+    }
+}
+
+/// `serve`: migrate, say how to make the first superuser if there is none,
+/// and serve until stopped.
+pub fn serve(config: Config) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let app = crate::startup::build_app(config).await?;
+        let running = crate::web::start(app)?;
+        tracing::info!(address = %running.addr, "ixp-portal is listening");
+        running.server.await?;
+        Ok(())
+    })
+}
+
+fn customer_cmd(db: &Db, cmd: CustomerCmd) -> anyhow::Result<()> {
+    let mut conn = db.conn()?;
+    match cmd {
+        CustomerCmd::Create(a) => {
+            let fields = CustomerFields {
+                name: parse_name(&a.name)?,
+                shortname: parse_shortname(&a.shortname)?,
+                autsys: a.asn.parse::<Asn>().map_err(|e| anyhow!("--asn: {e}"))?,
+                cust_type: a
+                    .kind
+                    .parse::<CustomerType>()
+                    .map_err(|e| anyhow!("--type: {e}"))?,
+                status: a
+                    .status
+                    .parse::<CustomerStatus>()
+                    .map_err(|e| anyhow!("--status: {e}"))?,
+                date_joined: a
+                    .date_joined
+                    .as_deref()
+                    .map(|d| parse_date("date-joined", d))
+                    .transpose()?,
+                date_left: a
+                    .date_left
+                    .as_deref()
+                    .map(|d| parse_date("date-left", d))
+                    .transpose()?,
+                peeringdb_oauth: !a.no_peeringdb_oauth,
+            };
+            let id = admin::create_customer(&mut conn, ACTOR_CLI, &fields)?;
+            println!("created customer {} (id {id})", fields.shortname);
+        }
+        CustomerCmd::Update(a) => {
+            let old = customers::by_shortname(&mut conn, &a.shortname_key)?
+                .ok_or_else(|| anyhow!("no customer with shortname {:?}", a.shortname_key))?;
+            let mut f = CustomerFields {
+                name: old.name.clone(),
+                shortname: old.shortname.clone(),
+                autsys: old.autsys,
+                cust_type: old.cust_type,
+                status: old.status,
+                date_joined: old.date_joined,
+                date_left: old.date_left,
+                peeringdb_oauth: old.peeringdb_oauth,
+            };
+            if let Some(v) = a.name {
+                f.name = parse_name(&v)?;
+            }
+            if let Some(v) = a.shortname {
+                f.shortname = parse_shortname(&v)?;
+            }
+            if let Some(v) = a.asn {
+                f.autsys = v.parse().map_err(|e| anyhow!("--asn: {e}"))?;
+            }
+            if let Some(v) = a.kind {
+                f.cust_type = v.parse().map_err(|e| anyhow!("--type: {e}"))?;
+            }
+            if let Some(v) = a.status {
+                f.status = v.parse().map_err(|e| anyhow!("--status: {e}"))?;
+            }
+            if let Some(v) = a.date_joined {
+                f.date_joined = Some(parse_date("date-joined", &v)?);
+            }
+            if let Some(v) = a.date_left {
+                f.date_left = if v.trim().eq_ignore_ascii_case("none") {
+                    None
+                } else {
+                    Some(parse_date("date-left", &v)?)
+                };
+            }
+            if let Some(v) = a.peeringdb_oauth {
+                f.peeringdb_oauth = parse_bool_flag("peeringdb-oauth", &v)?;
+            }
+            if a.no_peeringdb_oauth {
+                f.peeringdb_oauth = false;
+            }
+            admin::update_customer(&mut conn, ACTOR_CLI, old.id, &f)?;
+            println!("updated customer {}", f.shortname);
+        }
+        CustomerCmd::List { json } => {
+            let all = customers::all(&mut conn)?;
+            if json {
+                let v: Vec<_> = all.iter().map(customer_json).collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "{:<20} {:<12} {:<10} {:<13} {:<5} NAME",
+                    "SHORTNAME", "ASN", "TYPE", "STATUS", "OAUTH"
+                );
+                for c in all {
+                    println!(
+                        "{:<20} {:<12} {:<10} {:<13} {:<5} {}",
+                        c.shortname,
+                        c.autsys,
+                        c.cust_type,
+                        c.status,
+                        if c.peeringdb_oauth { "yes" } else { "no" },
+                        c.name
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn user_cmd(db: &Db, cmd: UserCmd) -> anyhow::Result<()> {
+    let mut conn = db.conn()?;
+    match cmd {
+        UserCmd::Create {
+            username,
+            email,
+            name,
+            superuser,
+            password_stdin,
+        } => {
+            let new = NewStaffUser {
+                username: Username::parse(&username)
+                    .map_err(|e| anyhow!("--username {username:?}: {e}"))?,
+                email: Email::parse(&email).map_err(|e| anyhow!("--email: {e}"))?,
+                name: parse_name(&name)?,
+                superuser,
+            };
+            let (pw, show) = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("reading the password from standard input")?;
+                let pw = s.trim_end_matches(['\n', '\r']).to_string();
+                crate::auth::password::NewPassword::parse(&pw, &pw)
+                    .map_err(|e| anyhow!("the password from standard input: {e}"))?;
+                (pw, false)
+            } else {
+                (crate::auth::token::generated_password(), true)
+            };
+            let hash = admin::hash_password(&pw)?;
+            let id = admin::create_user(&mut conn, ACTOR_CLI, &new, &hash)?;
+            println!(
+                "created user {} (id {id}){}",
+                new.username,
+                if superuser { " as superuser" } else { "" }
+            );
+            if show {
+                println!("password: {pw}");
+                println!("(shown once; the user can change it through \"Forgot your password?\")");
+            }
+        }
+        UserCmd::Link {
+            username,
+            asn,
+            privilege,
+        } => {
+            let asn: Asn = asn.parse().map_err(|e| anyhow!("--asn: {e}"))?;
+            let privilege: Privilege =
+                privilege.parse().map_err(|e| anyhow!("--privilege: {e}"))?;
+            for (shortname, made) in admin::link_by_asn(
+                &mut conn,
+                ACTOR_CLI,
+                &username,
+                asn,
+                privilege,
+                CreatedBy::Cli,
+            )? {
+                if made {
+                    println!("linked {username} to {shortname} as {privilege}");
+                } else {
+                    println!("{username} was already linked to {shortname}");
+                }
+            }
+        }
+        UserCmd::List { json } => {
+            let all = users::all(&mut conn)?;
+            let mut links = affiliations::all_with_customers(&mut conn)?;
+            if json {
+                let v: Vec<_> = all
+                    .iter()
+                    .map(|u| {
+                        let mine: Vec<_> = links
+                            .iter()
+                            .filter(|(a, _)| a.user_id == u.id)
+                            .cloned()
+                            .collect();
+                        user_json(u, &mine)
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                links.sort_by_key(|(a, _)| a.user_id);
+                println!(
+                    "{:<24} {:<5} {:<5} {:<6} EMAIL",
+                    "USERNAME", "OAUTH", "SUPER", "LINKS"
+                );
+                for u in all {
+                    let n = links.iter().filter(|(a, _)| a.user_id == u.id).count();
+                    println!(
+                        "{:<24} {:<5} {:<5} {:<6} {}",
+                        u.username,
+                        if u.oauth() { "Y" } else { "N" },
+                        if u.superuser { "yes" } else { "no" },
+                        n,
+                        u.email
+                    );
+                }
+            }
+        }
+        UserCmd::Show { username, json } => {
+            let u = users::by_username(&mut conn, &username)?
+                .ok_or_else(|| anyhow!("no user named {username:?}"))?;
+            let links = affiliations::of_user(&mut conn, u.id)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&user_json(&u, &links))?);
+            } else {
+                println!("username:     {}", u.username);
+                println!("name:         {}", u.name);
+                println!("email:        {}", u.email);
+                println!(
+                    "peeringdb id: {}",
+                    u.peeringdb_id
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| "-".into())
+                );
+                println!("created by:   {}", u.creator);
+                println!("superuser:    {}", u.superuser);
+                println!("disabled:     {}", u.disabled);
+                for (a, c) in links {
+                    println!(
+                        "  {} (AS{}) {} by {}",
+                        c.shortname,
+                        c.autsys,
+                        a.privilege,
+                        a.created_by.label()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

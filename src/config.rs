@@ -1,0 +1,273 @@
+//! Configuration from the environment (and `.env`), parsed once into typed
+//! values. Names follow SPEC §2 and §4; an error names the variable.
+use crate::db::DatabaseUrl;
+use crate::domain::Privilege;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub app_url: Url,
+    pub database: DatabaseUrl,
+    pub data_dir: PathBuf,
+    /// `SESSION_KEY`; when unset a key is generated once into the data directory.
+    pub session_key: Option<Vec<u8>>,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub peeringdb: Option<PeeringDbConfig>,
+}
+
+#[derive(Clone)]
+pub struct PeeringDbConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect: Url,
+    pub base_url: Url,
+    pub privilege: Privilege,
+    pub require_mfa: bool,
+}
+
+impl std::fmt::Debug for PeeringDbConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeeringDbConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("redirect", &self.redirect.as_str())
+            .field("base_url", &self.base_url.as_str())
+            .field("privilege", &self.privilege)
+            .field("require_mfa", &self.require_mfa)
+            .finish()
+    }
+}
+
+/// A configuration error that names the variable and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration: {var} {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+fn err(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        problem: problem.into(),
+    }
+}
+
+pub const DEFAULT_PEERINGDB: &str = "https://auth.peeringdb.com";
+pub const CALLBACK_PATH: &str = "/auth/login/peeringdb/callback";
+
+/// Reads a boolean the way operators write them.
+fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        other => Err(err(var, format!("is {other:?}: use true or false"))),
+    }
+}
+
+fn parse_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url =
+        Url::parse(value.trim()).map_err(|e| err(var, format!("is not a URL ({e}): {value:?}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(err(
+            var,
+            format!("must be an http:// or https:// URL, not {value:?}"),
+        ));
+    }
+    Ok(url)
+}
+
+impl Config {
+    /// From the process environment, after loading `.env` (which never
+    /// overrides a variable already set).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// From any lookup, so that tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let bind_s = get("PORTAL_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind = bind_s.trim().parse().map_err(|_| {
+            err(
+                "PORTAL_BIND",
+                format!("is {bind_s:?}: use an address and port such as 127.0.0.1:8080"),
+            )
+        })?;
+        let app_url = parse_url(
+            "APP_URL",
+            &get("APP_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+        )?;
+        let data_dir = PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database = match get("DATABASE_URL") {
+            Some(u) => DatabaseUrl::parse(&u).map_err(|p| err("DATABASE_URL", p))?,
+            None => DatabaseUrl::Sqlite(data_dir.join("portal.sqlite")),
+        };
+        let session_key = match get("SESSION_KEY") {
+            Some(k) if k.len() < 64 => {
+                return Err(err(
+                    "SESSION_KEY",
+                    format!(
+                        "is {} characters long: use at least 64 random characters (for example `openssl rand -hex 32`)",
+                        k.len()
+                    ),
+                ));
+            }
+            Some(k) => Some(k.into_bytes()),
+            None => None,
+        };
+        let smtp_url = get("SMTP_URL");
+        if let Some(u) = &smtp_url {
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                return Err(err("SMTP_URL", "must start with smtp:// or smtps://"));
+            }
+        }
+        let mail_from = get("MAIL_FROM").unwrap_or_else(|| {
+            format!(
+                "IXP portal <noreply@{}>",
+                app_url.host_str().unwrap_or("localhost")
+            )
+        });
+        let enabled = parse_bool(
+            "AUTH_PEERINGDB_ENABLED",
+            &get("AUTH_PEERINGDB_ENABLED").unwrap_or_default(),
+        )?;
+        let peeringdb = if enabled {
+            let client_id = get("PEERINGDB_OAUTH_CLIENT_ID").ok_or_else(|| {
+                err("PEERINGDB_OAUTH_CLIENT_ID", "is not set, but AUTH_PEERINGDB_ENABLED=true needs it: register an OAuth application on PeeringDB and set its client id")
+            })?;
+            let client_secret = get("PEERINGDB_OAUTH_CLIENT_SECRET").ok_or_else(|| {
+                err("PEERINGDB_OAUTH_CLIENT_SECRET", "is not set, but AUTH_PEERINGDB_ENABLED=true needs it: set the secret of the OAuth application registered on PeeringDB")
+            })?;
+            let redirect = match get("PEERINGDB_OAUTH_REDIRECT") {
+                Some(r) => parse_url("PEERINGDB_OAUTH_REDIRECT", &r)?,
+                None => app_url
+                    .join(CALLBACK_PATH)
+                    .map_err(|e| err("APP_URL", format!("cannot carry the callback path: {e}")))?,
+            };
+            let base_url = parse_url(
+                "PEERINGDB_OAUTH_BASE_URL",
+                &get("PEERINGDB_OAUTH_BASE_URL").unwrap_or_else(|| DEFAULT_PEERINGDB.into()),
+            )?;
+            Some(PeeringDbConfig {
+                client_id: client_id.trim().to_string(),
+                client_secret: client_secret.trim().to_string(),
+                redirect,
+                base_url,
+                privilege: Privilege::from_oauth_setting(
+                    &get("AUTH_PEERINGDB_PRIVS").unwrap_or_default(),
+                ),
+                require_mfa: parse_bool(
+                    "AUTH_PEERINGDB_REQUIRE_MFA",
+                    &get("AUTH_PEERINGDB_REQUIRE_MFA").unwrap_or_default(),
+                )?,
+            })
+        } else {
+            None
+        };
+        Ok(Config {
+            bind,
+            app_url,
+            database,
+            data_dir,
+            session_key,
+            smtp_url,
+            mail_from,
+            peeringdb,
+        })
+    }
+
+    pub fn https(&self) -> bool {
+        self.app_url.scheme() == "https"
+    }
+
+    /// An absolute URL of this portal for a path such as `/password/reset/…`.
+    pub fn url_for(&self, path: &str) -> String {
+        format!("{}{}", self.app_url.as_str().trim_end_matches('/'), path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = cfg(&[]).expect("defaults are valid");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.app_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(
+            c.database,
+            DatabaseUrl::Sqlite("./data/portal.sqlite".into())
+        );
+        assert!(c.peeringdb.is_none());
+    }
+
+    #[test]
+    fn enabled_without_credentials_names_the_variable() {
+        let e = cfg(&[("AUTH_PEERINGDB_ENABLED", "true")]).unwrap_err();
+        assert_eq!(e.var, "PEERINGDB_OAUTH_CLIENT_ID");
+        let e = cfg(&[
+            ("AUTH_PEERINGDB_ENABLED", "true"),
+            ("PEERINGDB_OAUTH_CLIENT_ID", "x"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "PEERINGDB_OAUTH_CLIENT_SECRET");
+    }
+
+    #[test]
+    fn peeringdb_settings() {
+        let c = cfg(&[
+            ("AUTH_PEERINGDB_ENABLED", "true"),
+            ("PEERINGDB_OAUTH_CLIENT_ID", "id"),
+            ("PEERINGDB_OAUTH_CLIENT_SECRET", "secret"),
+            ("APP_URL", "https://portal.example.net"),
+            ("AUTH_PEERINGDB_PRIVS", "2"),
+        ])
+        .unwrap();
+        let p = c.peeringdb.unwrap();
+        assert_eq!(
+            p.redirect.as_str(),
+            "https://portal.example.net/auth/login/peeringdb/callback"
+        );
+        assert_eq!(p.base_url.as_str(), "https://auth.peeringdb.com/");
+        assert_eq!(p.privilege, Privilege::CustAdmin);
+        assert!(!p.require_mfa);
+        assert!(!format!("{p:?}").contains("secret\""));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert_eq!(
+            cfg(&[("PORTAL_BIND", "nope")]).unwrap_err().var,
+            "PORTAL_BIND"
+        );
+        assert_eq!(cfg(&[("APP_URL", "ftp://x")]).unwrap_err().var, "APP_URL");
+        assert_eq!(
+            cfg(&[("SESSION_KEY", "short")]).unwrap_err().var,
+            "SESSION_KEY"
+        );
+        assert_eq!(
+            cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            cfg(&[("AUTH_PEERINGDB_ENABLED", "maybe")]).unwrap_err().var,
+            "AUTH_PEERINGDB_ENABLED"
+        );
+    }
+}

@@ -1,0 +1,47 @@
+//! Building the application from its configuration.
+use crate::config::Config;
+use crate::db::{Db, users};
+use crate::mail::Mailer;
+use crate::web::App;
+
+/// Opens and migrates the database, and prepares mail and PeeringDB.
+pub async fn build_app(config: Config) -> anyhow::Result<App> {
+    let db = Db::open(&config.database)?;
+    let ran = db.migrate()?;
+    tracing::info!(
+        backend = config.database.backend_name(),
+        database = %crate::db::redact(&config.database),
+        migrations = ran,
+        "database ready"
+    );
+    let has_superuser = db
+        .run(|c| users::any_superuser(c).map_err(crate::db::DbError::from))
+        .await?;
+    if !has_superuser {
+        tracing::warn!(
+            "there is no superuser yet: create the first IXP staff account with \
+             `ixp-portal user create --superuser --username USERNAME --email EMAIL --name \"FULL NAME\"` \
+             (a password is generated and printed once)"
+        );
+    }
+    build_app_with(config, db)
+}
+
+/// The application over an open database (tests share one this way).
+pub fn build_app_with(config: Config, db: Db) -> anyhow::Result<App> {
+    let mailer = Mailer::new(
+        config.smtp_url.as_deref(),
+        &config.mail_from,
+        &config.data_dir,
+    )?;
+    let peeringdb = match &config.peeringdb {
+        Some(p) => Some(crate::peeringdb::client::PeeringDbClient::new(p)?),
+        None => None,
+    };
+    Ok(App {
+        config,
+        db,
+        mailer,
+        peeringdb,
+    })
+}

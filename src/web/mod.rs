@@ -1,0 +1,184 @@
+//! The web application: state, middleware and routes.
+pub mod ctx;
+pub mod error;
+pub mod form;
+pub mod pages;
+pub mod routes;
+pub mod session;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::mail::Mailer;
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpServer, web};
+use std::net::{SocketAddr, TcpListener};
+
+/// What every handler can reach.
+pub struct App {
+    pub config: Config,
+    pub db: Db,
+    pub mailer: Mailer,
+    pub peeringdb: Option<crate::peeringdb::client::PeeringDbClient>,
+}
+
+impl App {
+    pub fn peeringdb_enabled(&self) -> bool {
+        self.config.peeringdb.is_some()
+    }
+}
+
+/// A server that is listening; `server` must be awaited (or spawned) to run.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub server: actix_web::dev::Server,
+}
+
+/// The key that signs and encrypts session cookies: `SESSION_KEY`, or a key
+/// generated once into the data directory, so a restart logs nobody out.
+pub fn session_key(config: &Config) -> anyhow::Result<Key> {
+    if let Some(k) = &config.session_key {
+        return Ok(Key::derive_from(k));
+    }
+    let path = config.data_dir.join("session.key");
+    if let Ok(hex) = std::fs::read_to_string(&path) {
+        let bytes = decode_hex(hex.trim())
+            .filter(|b| b.len() == 64)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{} is damaged: delete it to make a new key (everyone will be signed out)",
+                    path.display()
+                )
+            })?;
+        return Ok(Key::from(&bytes));
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let bytes = crate::auth::token::random_bytes(64);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, &hex)?;
+    tracing::info!(path = %path.display(), "generated a new session key");
+    Ok(Key::from(&bytes))
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn write_private(path: &std::path::Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+/// The security headers of every response.
+fn security_headers(https: bool) -> DefaultHeaders {
+    let mut h = DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "same-origin"));
+    if https {
+        h = h.add((
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ));
+    }
+    h
+}
+
+/// One log line per request: method, path (never the query, which may hold
+/// OAuth codes; reset tokens in paths are cut off), status and duration.
+fn log_request<S>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse, actix_web::Error>> + use<S>
+where
+    S: actix_web::dev::Service<
+            actix_web::dev::ServiceRequest,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let method = req.method().clone();
+    let path = redact_path(req.path());
+    let started = std::time::Instant::now();
+    let fut = srv.call(req);
+    async move {
+        let res = fut.await?;
+        tracing::info!(
+            %method,
+            %path,
+            status = res.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        Ok(res)
+    }
+}
+
+/// A path fit for the log: secrets carried in the path are cut off.
+pub fn redact_path(path: &str) -> String {
+    match path.strip_prefix("/password/reset/") {
+        Some(_) => "/password/reset/…".to_string(),
+        None => path.to_string(),
+    }
+}
+
+/// Binds the configured address (port 0 picks a free one) and builds the server.
+pub fn start(app: App) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(app.config.bind)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (PORTAL_BIND): {e}", app.config.bind))?;
+    let addr = listener.local_addr()?;
+    let key = session_key(&app.config)?;
+    let https = app.config.https();
+    let data = web::Data::new(app);
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_name("ixp_portal".into())
+            .cookie_secure(https)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(
+                PersistentSession::default()
+                    .session_ttl(actix_web::cookie::time::Duration::seconds(
+                        session::IDLE_SECONDS,
+                    ))
+                    .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+            )
+            .build();
+        actix_web::App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(form::MAX_FORM_BYTES))
+            .app_data(web::FormConfig::default().limit(form::MAX_FORM_BYTES))
+            .wrap(sessions)
+            .wrap(security_headers(https))
+            .wrap_fn(log_request)
+            .configure(routes::configure)
+            .default_service(web::to(routes::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(5)
+    .run();
+    Ok(Running { addr, server })
+}

@@ -1,0 +1,140 @@
+//! Password sign-in and sign-out.
+use super::super::ctx::Ctx;
+use super::super::error::AppError;
+use super::super::form::CsrfForm;
+use super::super::pages::LoginPage;
+use super::super::session;
+use super::{already_signed_in, redirect, safe_next};
+use crate::auth::password;
+use crate::db::{logins, users, write_tx};
+use crate::domain::LoginMethod;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+#[derive(serde::Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Renders a template with a status other than 200.
+pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
+    let body = page.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+pub fn login_page(ctx: &Ctx, error: Option<String>, username: String, next: String) -> LoginPage {
+    LoginPage {
+        chrome: ctx.chrome(),
+        error,
+        username,
+        next,
+        peeringdb: ctx.app.peeringdb_enabled(),
+    }
+}
+
+pub async fn login_form(ctx: Ctx, q: web::Query<LoginQuery>) -> Result<HttpResponse, AppError> {
+    if let Some(r) = already_signed_in(&ctx) {
+        return Ok(r);
+    }
+    let next = safe_next(q.next.as_deref());
+    render(StatusCode::OK, &login_page(&ctx, None, String::new(), next))
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+enum Outcome {
+    Ok { user_id: i64, epoch: i32 },
+    Wrong,
+    Throttled,
+    Disabled,
+}
+
+pub async fn login(
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(r) = already_signed_in(&ctx) {
+        return Ok(r);
+    }
+    let username = form.username.trim().to_lowercase();
+    let next = safe_next(form.next.as_deref());
+    let address = ctx.address.clone();
+    let (name, pw) = (username.clone(), form.password);
+    let outcome = ctx
+        .app
+        .db
+        .run(move |c| -> Result<Outcome, AppError> {
+            if logins::is_throttled(c, &name, &address)? {
+                return Ok(Outcome::Throttled);
+            }
+            let user = users::by_username(c, &name)?;
+            let matches = match &user {
+                Some(u) => password::verify(&pw, &u.password_hash),
+                None => {
+                    password::dummy_verify(&pw);
+                    false
+                }
+            };
+            match user {
+                Some(u) if matches && u.disabled => Ok(Outcome::Disabled),
+                Some(u) if matches => {
+                    write_tx(c, |c| -> Result<(), AppError> {
+                        logins::clear_failures(c, &name, &address)?;
+                        logins::complete(c, u.id, &address, LoginMethod::Password)?;
+                        Ok(())
+                    })?;
+                    Ok(Outcome::Ok {
+                        user_id: u.id,
+                        epoch: u.session_epoch,
+                    })
+                }
+                _ => {
+                    logins::record_failure(c, &name, &address)?;
+                    Ok(Outcome::Wrong)
+                }
+            }
+        })
+        .await?;
+    let (status, message) = match outcome {
+        Outcome::Ok { user_id, epoch } => {
+            tracing::info!(%username, "signed in with a password");
+            session::sign_in(&ctx.session, user_id, epoch)?;
+            return Ok(redirect(&next));
+        }
+        Outcome::Wrong => (
+            StatusCode::UNAUTHORIZED,
+            "Wrong username or password.".to_string(),
+        ),
+        Outcome::Throttled => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed sign-in attempts for this username from your address. Try again in {} minutes, or reset your password.",
+                logins::WINDOW_MINUTES
+            ),
+        ),
+        Outcome::Disabled => (
+            StatusCode::FORBIDDEN,
+            "This account is disabled. Contact the IXP's support team.".to_string(),
+        ),
+    };
+    render(status, &login_page(&ctx, Some(message), username, next))
+}
+
+#[derive(serde::Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(ctx: Ctx, _: CsrfForm<Empty>) -> HttpResponse {
+    session::sign_out(&ctx.session);
+    session::flash(&ctx.session, "info", "You have signed out.");
+    redirect("/login")
+}

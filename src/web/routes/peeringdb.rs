@@ -1,0 +1,124 @@
+//! `GET /auth/login/peeringdb` and its callback (SPEC §2).
+use super::super::ctx::Ctx;
+use super::super::error::AppError;
+use super::super::session::{self, PDB_STATE, PDB_VERIFIER};
+use super::{already_signed_in, redirect};
+use crate::auth::token::constant_time_eq;
+use crate::db::models::today;
+use crate::peeringdb::apply::process_login;
+use crate::peeringdb::{Policy, msg_added, msg_removed};
+use actix_web::{HttpResponse, web};
+
+/// Ends the attempt on the login page with a message; nothing was changed.
+fn fail(ctx: &Ctx, message: &str) -> HttpResponse {
+    ctx.flash("error", message);
+    redirect("/login")
+}
+
+const MSG_STATE: &str = "Sign-in with PeeringDB could not be verified: it expired or was not started from this page. Please try again.";
+const MSG_PROVIDER: &str = "PeeringDB could not be reached or did not answer as expected, so you are not signed in. Please try again in a moment.";
+
+pub async fn start(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    if let Some(r) = already_signed_in(&ctx) {
+        return Ok(r);
+    }
+    let Some(client) = ctx.app.peeringdb.as_ref() else {
+        return Err(AppError::NotFound);
+    };
+    let (url, state, verifier) = client.authorize();
+    ctx.session
+        .insert(PDB_STATE, state)
+        .map_err(AppError::internal)?;
+    ctx.session
+        .insert(PDB_VERIFIER, verifier)
+        .map_err(AppError::internal)?;
+    Ok(redirect(url.as_str()))
+}
+
+#[derive(serde::Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse, AppError> {
+    if let Some(r) = already_signed_in(&ctx) {
+        return Ok(r);
+    }
+    let Some(client) = ctx.app.peeringdb.clone() else {
+        return Err(AppError::NotFound);
+    };
+    // The state and verifier are single use: taken out before anything else.
+    let expected: Option<String> = ctx.session.get(PDB_STATE).ok().flatten();
+    let verifier: Option<String> = ctx.session.get(PDB_VERIFIER).ok().flatten();
+    ctx.session.remove(PDB_STATE);
+    ctx.session.remove(PDB_VERIFIER);
+    let q = q.into_inner();
+    if let Some(error) = q.error.as_deref() {
+        tracing::info!(error = %error.chars().take(64).collect::<String>(), "PeeringDB answered the authorization with an error");
+        let msg = if error == "access_denied" {
+            "You declined the sign-in on PeeringDB, so you are not signed in."
+        } else {
+            "PeeringDB refused the sign-in request, so you are not signed in. Please try again or contact our support team."
+        };
+        return Ok(fail(&ctx, msg));
+    }
+    let (Some(expected), Some(verifier), Some(state)) = (expected, verifier, q.state) else {
+        tracing::warn!("PeeringDB callback without a state in the session or the request");
+        return Ok(fail(&ctx, MSG_STATE));
+    };
+    if !constant_time_eq(expected.as_bytes(), state.as_bytes()) {
+        tracing::warn!("PeeringDB callback with a wrong state");
+        return Ok(fail(&ctx, MSG_STATE));
+    }
+    let Some(code) = q.code.filter(|c| !c.is_empty() && c.len() <= 1024) else {
+        tracing::warn!("PeeringDB callback without a code");
+        return Ok(fail(&ctx, MSG_PROVIDER));
+    };
+    let profile = match client.fetch_profile(&code, &verifier).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "Login with PeeringDB failed at the provider");
+            return Ok(fail(&ctx, MSG_PROVIDER));
+        }
+    };
+    let pdb = ctx
+        .app
+        .config
+        .peeringdb
+        .as_ref()
+        .ok_or(AppError::NotFound)?;
+    let policy = Policy {
+        privilege: pdb.privilege,
+        require_mfa: pdb.require_mfa,
+        today: today(),
+    };
+    let address = ctx.address.clone();
+    let pdb_id = profile.id;
+    let applied = ctx
+        .app
+        .db
+        .run(move |c| process_login(c, &profile, &policy, &address).map_err(AppError::from))
+        .await?;
+    for r in &applied.plan.remove {
+        ctx.flash("warning", msg_removed(&r.customer_name));
+    }
+    if let Some(refusal) = applied.plan.refusal {
+        tracing::info!(
+            peeringdb_id = pdb_id,
+            reason = refusal.code(),
+            "Login with PeeringDB refused"
+        );
+        return Ok(fail(&ctx, refusal.message()));
+    }
+    let Some((uid, epoch)) = applied.user else {
+        return Ok(fail(&ctx, crate::peeringdb::MSG_NO_MATCH));
+    };
+    for a in &applied.plan.add {
+        ctx.flash("success", msg_added(&a.customer_name));
+    }
+    tracing::info!(peeringdb_id = pdb_id, user = ?applied.username, "signed in with PeeringDB");
+    session::sign_in(&ctx.session, uid, epoch)?;
+    Ok(redirect("/"))
+}

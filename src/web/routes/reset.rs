@@ -1,0 +1,168 @@
+//! "Forgot your password?": a single-use link, valid for 1 hour, by mail.
+use super::super::ctx::Ctx;
+use super::super::error::AppError;
+use super::super::form::CsrfForm;
+use super::super::pages::{ForgotPage, ResetPage};
+use super::auth::render;
+use super::redirect;
+use crate::auth::{password, token};
+use crate::db::{audit, models::User, resets, users, write_tx};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+pub async fn forgot_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    render(
+        StatusCode::OK,
+        &ForgotPage {
+            chrome: ctx.chrome(),
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    who: String,
+}
+
+const SAME_ANSWER: &str = "If an account matches, we have sent a link to set a new password to its email address. The link works once, within 1 hour.";
+
+pub async fn forgot(
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<ForgotForm>,
+) -> Result<HttpResponse, AppError> {
+    let who = form.who.trim().to_string();
+    if who.is_empty() || who.len() > 255 {
+        ctx.flash("error", "Give your username or email address.");
+        return Ok(redirect("/password/forgot"));
+    }
+    let app = ctx.app.clone();
+    // The answer is the same whether or not an account matched; the work
+    // (and any mail failure) stays in the log.
+    let result = ctx
+        .app
+        .db
+        .run(move |c| -> Result<(), AppError> {
+            let mut targets: Vec<User> = users::by_username(c, &who.to_lowercase())?.into_iter().collect();
+            if targets.is_empty() && who.contains('@') {
+                targets = users::by_email(c, &who)?;
+            }
+            for user in targets.into_iter().filter(|u| !u.disabled) {
+                let secret = token::random_token();
+                resets::create(c, user.id, &token::digest(&secret))?;
+                audit::record(c, &user.username, "password.reset_requested", &user.username, "reset link sent")?;
+                let link = app.config.url_for(&format!("/password/reset/{secret}"));
+                let body = format!(
+                    "Hello {},\n\nsomeone (probably you) asked to set a new password for the IXP portal account \"{}\".\n\nOpen this link within 1 hour to choose one; it works once:\n\n{link}\n\nIf you did not ask for this, ignore this message: your password stays as it is.\n",
+                    user.name, user.username
+                );
+                app.mailer.send(&user.email, "Set your IXP portal password", &body).map_err(AppError::internal)?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "password reset request failed");
+    }
+    ctx.flash("info", SAME_ANSWER);
+    Ok(redirect("/login"))
+}
+
+async fn live_user(ctx: &Ctx, secret: &str) -> Result<Option<i64>, AppError> {
+    let digest = token::digest(secret);
+    ctx.app
+        .db
+        .run(move |c| resets::live_user(c, &digest).map_err(AppError::from))
+        .await
+}
+
+fn expired(ctx: &Ctx) -> HttpResponse {
+    ctx.flash(
+        "error",
+        "This password link is invalid, used or expired. Ask for a new one below.",
+    );
+    redirect("/password/forgot")
+}
+
+pub async fn reset_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let secret = path.into_inner();
+    if live_user(&ctx, &secret).await?.is_none() {
+        return Ok(expired(&ctx));
+    }
+    render(
+        StatusCode::OK,
+        &ResetPage {
+            chrome: ctx.chrome(),
+            token: secret,
+            error: None,
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn reset(
+    ctx: Ctx,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<ResetForm>,
+) -> Result<HttpResponse, AppError> {
+    let secret = path.into_inner();
+    let Some(user_id) = live_user(&ctx, &secret).await? else {
+        return Ok(expired(&ctx));
+    };
+    let new = match password::NewPassword::parse(&form.password, &form.confirm) {
+        Ok(p) => p,
+        Err(e) => {
+            return render(
+                StatusCode::BAD_REQUEST,
+                &ResetPage {
+                    chrome: ctx.chrome(),
+                    token: secret,
+                    error: Some(e),
+                },
+            );
+        }
+    };
+    let digest = token::digest(&secret);
+    let changed = ctx
+        .app
+        .db
+        .run(move |c| -> Result<bool, AppError> {
+            let hash = password::hash(new.expose()).map_err(AppError::internal)?;
+            write_tx(c, |c| -> Result<bool, AppError> {
+                if !resets::consume(c, &digest, user_id)? {
+                    return Ok(false);
+                }
+                users::set_password(c, user_id, &hash)?;
+                let name = users::find(c, user_id)?
+                    .map(|u| u.username)
+                    .unwrap_or_default();
+                audit::record(
+                    c,
+                    &name,
+                    "password.reset",
+                    &name,
+                    "password set through the reset link; other sessions ended",
+                )?;
+                Ok(true)
+            })
+        })
+        .await?;
+    if !changed {
+        return Ok(expired(&ctx));
+    }
+    // Whoever was signed in before the change is signed out by the epoch.
+    super::super::session::sign_out(&ctx.session);
+    super::super::session::flash(
+        &ctx.session,
+        "success",
+        "Your password has been set. Sign in with it now.",
+    );
+    Ok(redirect("/login"))
+}
