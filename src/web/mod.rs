@@ -148,6 +148,12 @@ pub fn redact_path(path: &str) -> String {
 pub fn start(app: App) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(app.config.bind)
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (PORTAL_BIND): {e}", app.config.bind))?;
+    start_on(app, listener)
+}
+
+/// Serves on a listener bound already (tests bind port 0 first, to know
+/// the `APP_URL` before the application is built).
+pub fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let key = session_key(&app.config)?;
     let https = app.config.https();

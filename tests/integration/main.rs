@@ -1,0 +1,3 @@
+//! Integration tests: the real application over HTTP, on SQLite and PostgreSQL.
+mod common;
+mod foundation;
