@@ -122,10 +122,10 @@ impl Config {
             None => None,
         };
         let smtp_url = get("SMTP_URL");
-        if let Some(u) = &smtp_url {
-            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
-                return Err(err("SMTP_URL", "must start with smtp:// or smtps://"));
-            }
+        if let Some(u) = &smtp_url
+            && !(u.starts_with("smtp://") || u.starts_with("smtps://"))
+        {
+            return Err(err("SMTP_URL", "must start with smtp:// or smtps://"));
         }
         let mail_from = get("MAIL_FROM").unwrap_or_else(|| {
             format!(

@@ -265,7 +265,7 @@ async fn token(state: web::Data<SimState>, req: HttpRequest, body: web::Bytes) -
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     // Like PeeringDB: client credentials in the body; HTTP Basic is refused.
-    if req.headers().contains_key("authorization") && form.get("client_secret").is_none() {
+    if req.headers().contains_key("authorization") && !form.contains_key("client_secret") {
         return oauth_error(401, "invalid_client", "use client_secret_post");
     }
     if get("client_id") != state.config.client_id

@@ -64,7 +64,7 @@ pub fn session_key(config: &Config) -> anyhow::Result<Key> {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

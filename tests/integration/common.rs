@@ -6,7 +6,7 @@ use diesel::{Connection, PgConnection};
 use ixp_portal::config::Config;
 use ixp_portal::db::{Db, DbConnection};
 use ixp_portal::peeringdb::simulator::{SimConfig, Simulator};
-use reqwest::{redirect, Client, Response, StatusCode};
+use reqwest::{Client, Response, StatusCode, redirect};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -56,7 +56,10 @@ pub struct PgDatabase {
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         if let Ok(mut c) = PgConnection::establish(&self.admin_url) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -65,15 +68,29 @@ impl Drop for PgDatabase {
 /// `PORTAL_TEST_POSTGRES_URL` is unset.
 pub fn fresh_postgres() -> Option<PgDatabase> {
     let Ok(admin_url) = std::env::var("PORTAL_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: PORTAL_TEST_POSTGRES_URL is unset, so the PostgreSQL variant of this test did not run");
+        eprintln!(
+            "skipped: PORTAL_TEST_POSTGRES_URL is unset, so the PostgreSQL variant of this test did not run"
+        );
         return None;
     };
-    let name = format!("ixp_test_{}", ixp_portal::auth::token::random_token().to_lowercase().replace(['-', '_'], "")[..16].to_string());
-    let mut c = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("PORTAL_TEST_POSTGRES_URL is set but unusable: {e}"));
-    c.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+    let name = format!(
+        "ixp_test_{}",
+        ixp_portal::auth::token::random_token()
+            .to_lowercase()
+            .replace(['-', '_'], "")[..16]
+            .to_string()
+    );
+    let mut c = PgConnection::establish(&admin_url)
+        .unwrap_or_else(|e| panic!("PORTAL_TEST_POSTGRES_URL is set but unusable: {e}"));
+    c.batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create test database");
     let mut url = url::Url::parse(&admin_url).expect("PORTAL_TEST_POSTGRES_URL is a URL");
     url.set_path(&format!("/{name}"));
-    Some(PgDatabase { admin_url, name, url: url.to_string() })
+    Some(PgDatabase {
+        admin_url,
+        name,
+        url: url.to_string(),
+    })
 }
 
 pub struct TestApp {
@@ -83,7 +100,6 @@ pub struct TestApp {
     pub sim: Simulator,
     pub sim_base: String,
     pub dir: tempfile::TempDir,
-    pub backend: Backend,
     pub database_url: String,
     _pg: Option<PgDatabase>,
 }
@@ -111,10 +127,16 @@ pub async fn spawn_with(backend: Backend, opts: Opts) -> Option<TestApp> {
         None => format!("sqlite:{}", dir.path().join("portal.sqlite").display()),
     };
     let sim = Simulator::new(
-        SimConfig { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into(), redirect_uris: vec![] },
+        SimConfig {
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            redirect_uris: vec![],
+        },
         opts.profiles.clone(),
     );
-    let sim_running = sim.start("127.0.0.1:0".parse().unwrap()).expect("simulator starts");
+    let sim_running = sim
+        .start("127.0.0.1:0".parse().unwrap())
+        .expect("simulator starts");
     let sim_base = format!("http://{}", sim_running.addr);
     tokio::spawn(sim_running.server);
 
@@ -134,23 +156,42 @@ pub async fn spawn_with(backend: Backend, opts: Opts) -> Option<TestApp> {
     for (k, v) in &opts.vars {
         vars.insert(k, v.clone());
     }
-    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid");
+    let config =
+        Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid");
     let db = Db::open(&config.database).expect("database opens");
     db.migrate().expect("migrations run");
-    let mut app = ixp_portal::startup::build_app_with(config.clone(), db.clone()).expect("app builds");
+    let mut app =
+        ixp_portal::startup::build_app_with(config.clone(), db.clone()).expect("app builds");
     if let (Some(t), Some(p)) = (opts.provider_timeout, config.peeringdb.as_ref()) {
-        app.peeringdb = Some(ixp_portal::peeringdb::client::PeeringDbClient::with_timeout(p, t).unwrap());
+        app.peeringdb =
+            Some(ixp_portal::peeringdb::client::PeeringDbClient::with_timeout(p, t).unwrap());
     }
     let running = ixp_portal::web::start_on(app, listener).expect("server starts");
     tokio::spawn(running.server);
-    Some(TestApp { base, client: client(), db, sim, sim_base, dir, backend, database_url, _pg: pg })
+    Some(TestApp {
+        base,
+        client: client(),
+        db,
+        sim,
+        sim_base,
+        dir,
+        database_url,
+        _pg: pg,
+    })
 }
 
 /// The value of the first `name="csrf"` field of a page.
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).map(|i| i + marker.len()).expect("page has a CSRF field");
-    html[start..].split('"').next().unwrap_or_default().to_string()
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .expect("page has a CSRF field");
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 pub fn location(resp: &Response) -> String {
@@ -191,16 +232,22 @@ impl TestApp {
         let token = self.csrf().await;
         let mut fields: Vec<(&str, &str)> = form.to_vec();
         fields.push(("csrf", &token));
-        self.client.post(self.url(path)).form(&fields).send().await.expect("POST")
+        self.client
+            .post(self.url(path))
+            .form(&fields)
+            .send()
+            .await
+            .expect("POST")
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Response {
-        self.post("/login", &[("username", username), ("password", password)]).await
+        self.post("/login", &[("username", username), ("password", password)])
+            .await
     }
 
     /// Creates a user directly (password set), optionally superuser.
     pub fn create_user(&self, username: &str, password: &str, superuser: bool) -> i64 {
-        use ixp_portal::admin::{create_user, NewStaffUser};
+        use ixp_portal::admin::{NewStaffUser, create_user};
         use ixp_portal::domain::{Email, Username};
         let hash = ixp_portal::auth::password::hash(password).unwrap();
         let mut c = self.conn();
@@ -222,17 +269,30 @@ impl TestApp {
     /// the portal's answer to the callback.
     pub async fn peeringdb_login(&self, index: usize) -> Response {
         let start = self.get("/auth/login/peeringdb").await;
-        assert_eq!(start.status(), StatusCode::SEE_OTHER, "the flow starts with a redirect");
+        assert_eq!(
+            start.status(),
+            StatusCode::SEE_OTHER,
+            "the flow starts with a redirect"
+        );
         let authorize = location(&start);
-        assert!(authorize.starts_with(&self.sim_base), "redirects to the provider: {authorize}");
-        let callback = self.provider_answer(&format!("{authorize}&user={index}")).await;
+        assert!(
+            authorize.starts_with(&self.sim_base),
+            "redirects to the provider: {authorize}"
+        );
+        let callback = self
+            .provider_answer(&format!("{authorize}&user={index}"))
+            .await;
         self.client.get(callback).send().await.expect("callback")
     }
 
     /// What the provider redirects the browser to.
     pub async fn provider_answer(&self, authorize: &str) -> String {
         let r = client().get(authorize).send().await.expect("authorize");
-        assert_eq!(r.status(), StatusCode::FOUND, "the simulator answers with a redirect");
+        assert_eq!(
+            r.status(),
+            StatusCode::FOUND,
+            "the simulator answers with a redirect"
+        );
         location(&r)
     }
 
