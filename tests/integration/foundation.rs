@@ -1,6 +1,6 @@
 //! Issue 2: password login, sessions, CSRF, throttling, reset, healthz, errors.
 use crate::both_backends;
-use crate::common::{csrf_of, location, spawn, Backend, TestApp};
+use crate::common::{Backend, TestApp, csrf_of, location, spawn};
 use reqwest::StatusCode;
 
 both_backends!(
@@ -20,7 +20,11 @@ async fn login_and_logout(b: Backend) {
     let Some(app) = spawn(b).await else { return };
     app.create_user("staff", "correct horse battery", true);
     let (status, page) = app.get_text("/").await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "anonymous is sent to the login page: {page}");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "anonymous is sent to the login page: {page}"
+    );
     let r = app.login("staff", "correct horse battery").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/");
@@ -50,22 +54,36 @@ async fn wrong_password_is_generic(b: Backend) {
     let no_user = r.text().await.unwrap();
     assert!(wrong_pw.contains("Wrong username or password."));
     assert!(no_user.contains("Wrong username or password."));
-    assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER, "still signed out");
+    assert_eq!(
+        app.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "still signed out"
+    );
 }
 
 async fn throttling_after_five_failures(b: Backend) {
     let Some(app) = spawn(b).await else { return };
     app.create_user("bob", "correct horse battery", false);
     for _ in 0..5 {
-        assert_eq!(app.login("bob", "nope nope nope").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.login("bob", "nope nope nope").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let r = app.login("bob", "correct horse battery").await;
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "refused even with the right password");
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "refused even with the right password"
+    );
     assert!(r.text().await.unwrap().contains("Try again in 15 minutes"));
     assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
     // Another username from the same address is not affected.
     app.create_user("carol", "correct horse battery", false);
-    assert_eq!(app.login("carol", "correct horse battery").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.login("carol", "correct horse battery").await.status(),
+        StatusCode::SEE_OTHER
+    );
 }
 
 async fn disabled_user_cannot_sign_in(b: Backend) {
@@ -79,7 +97,10 @@ async fn disabled_user_cannot_sign_in(b: Backend) {
 
     // Disabling a signed-in user ends their session at the next request.
     let id = app.create_user("erin", "correct horse battery", false);
-    assert_eq!(app.login("erin", "correct horse battery").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.login("erin", "correct horse battery").await.status(),
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
     app.with_conn(|c| ixp_portal::db::users::update_flags(c, id, true, false).unwrap());
     assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
@@ -90,11 +111,23 @@ async fn csrf_missing_or_wrong_is_rejected(b: Backend) {
     app.create_user("frank", "correct horse battery", false);
     let _ = app.csrf().await; // a session exists
     let form = [("username", "frank"), ("password", "correct horse battery")];
-    let r = app.client.post(app.url("/login")).form(&form).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "no token");
     let mut wrong = form.to_vec();
     wrong.push(("csrf", "not-the-token"));
-    let r = app.client.post(app.url("/login")).form(&wrong).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&wrong)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "wrong token");
     // The right token from another site is refused by the Origin check.
     let token = app.csrf().await;
@@ -109,9 +142,16 @@ async fn csrf_missing_or_wrong_is_rejected(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "foreign origin");
-    assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER, "nothing signed in");
+    assert_eq!(
+        app.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "nothing signed in"
+    );
     // Logout without a token does not sign out.
-    assert_eq!(app.login("frank", "correct horse battery").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.login("frank", "correct horse battery").await.status(),
+        StatusCode::SEE_OTHER
+    );
     let r = app.client.post(app.url("/logout")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
@@ -123,14 +163,22 @@ fn read_outbox(app: &TestApp) -> Vec<String> {
         .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();
-    files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+    files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
 }
 
 fn reset_path(mail: &str, base: &str) -> String {
     // The body may be quoted-printable encoded: undo soft line breaks.
     let flat = mail.replace("=\r\n", "").replace("=\n", "");
-    let start = flat.find(&format!("{base}/password/reset/")).expect("mail holds the link");
-    let link: String = flat[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    let start = flat
+        .find(&format!("{base}/password/reset/"))
+        .expect("mail holds the link");
+    let link: String = flat[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
     link.strip_prefix(base).unwrap().to_string()
 }
 
@@ -139,15 +187,31 @@ async fn password_reset_end_to_end(b: Backend) {
     app.create_user("grace", "old password 123", false);
     // Another browser stays signed in with the old password …
     let other = crate::common::client();
-    let token = csrf_of(&other.get(app.url("/login")).send().await.unwrap().text().await.unwrap());
+    let token = csrf_of(
+        &other
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
     let r = other
         .post(app.url("/login"))
-        .form(&[("username", "grace"), ("password", "old password 123"), ("csrf", &token)])
+        .form(&[
+            ("username", "grace"),
+            ("password", "old password 123"),
+            ("csrf", &token),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(other.get(app.url("/")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        other.get(app.url("/")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 
     let r = app.post("/password/forgot", &[("who", "grace")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -159,29 +223,60 @@ async fn password_reset_end_to_end(b: Backend) {
     assert_eq!(status, StatusCode::OK);
     assert!(form.contains("Set a new password"));
     // Too short is refused, nothing changes.
-    let r = app.post(&path, &[("password", "short"), ("confirm", "short")]).await;
+    let r = app
+        .post(&path, &[("password", "short"), ("confirm", "short")])
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = app.post(&path, &[("password", "brand new password"), ("confirm", "brand new password")]).await;
+    let r = app
+        .post(
+            &path,
+            &[
+                ("password", "brand new password"),
+                ("confirm", "brand new password"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/login");
     // Single use.
     let r = app.get(&path).await;
     assert_eq!(location(&r), "/password/forgot");
-    let r = app.post(&path, &[("password", "another new password"), ("confirm", "another new password")]).await;
+    let r = app
+        .post(
+            &path,
+            &[
+                ("password", "another new password"),
+                ("confirm", "another new password"),
+            ],
+        )
+        .await;
     assert_eq!(location(&r), "/password/forgot");
     // The old password is gone, the new one works.
-    assert_eq!(app.login("grace", "old password 123").await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.login("grace", "brand new password").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.login("grace", "old password 123").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("grace", "brand new password").await.status(),
+        StatusCode::SEE_OTHER
+    );
     // The other browser's session ended with the password change.
-    assert_eq!(other.get(app.url("/")).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        other.get(app.url("/")).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
 }
 
 async fn reset_does_not_tell_who_exists(b: Backend) {
     let Some(app) = spawn(b).await else { return };
     app.create_user("heidi", "some password 1", false);
-    let known = app.post("/password/forgot", &[("who", "heidi@example.net")]).await;
+    let known = app
+        .post("/password/forgot", &[("who", "heidi@example.net")])
+        .await;
     let known_page = app.page_after(known).await;
-    let unknown = app.post("/password/forgot", &[("who", "nobody@example.net")]).await;
+    let unknown = app
+        .post("/password/forgot", &[("who", "nobody@example.net")])
+        .await;
     let unknown_page = app.page_after(unknown).await;
     let msg = "If an account matches, we have sent a link";
     assert!(known_page.contains(msg) && unknown_page.contains(msg));
@@ -201,10 +296,11 @@ async fn healthz_answers(b: Backend) {
         // Take the database away: healthz says so.
         let name = app.database_url.rsplit('/').next().unwrap().to_string();
         let admin = std::env::var("PORTAL_TEST_POSTGRES_URL").unwrap();
-        use diesel::connection::SimpleConnection;
         use diesel::Connection;
+        use diesel::connection::SimpleConnection;
         let mut c = diesel::PgConnection::establish(&admin).unwrap();
-        c.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).unwrap();
+        c.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .unwrap();
         let r = app.get("/healthz").await;
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
@@ -218,15 +314,26 @@ async fn error_pages_and_headers(b: Backend) {
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "same-origin");
-    assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
     let body = r.text().await.unwrap();
-    assert!(body.contains("Page not found") && body.contains("/static/style.css"), "rendered in the layout");
+    assert!(
+        body.contains("Page not found") && body.contains("/static/style.css"),
+        "rendered in the layout"
+    );
     let css = app.get("/static/style.css").await;
     assert_eq!(css.status(), StatusCode::OK);
     // The session cookie is HttpOnly and SameSite=Lax.
     let r = app.get("/login").await;
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "plain http APP_URL");
 }
 
@@ -234,12 +341,26 @@ async fn open_redirect_is_refused(b: Backend) {
     let Some(app) = spawn(b).await else { return };
     app.create_user("ivan", "correct horse battery", false);
     let r = app
-        .post("/login", &[("username", "ivan"), ("password", "correct horse battery"), ("next", "//evil.example/x")])
+        .post(
+            "/login",
+            &[
+                ("username", "ivan"),
+                ("password", "correct horse battery"),
+                ("next", "//evil.example/x"),
+            ],
+        )
         .await;
     assert_eq!(location(&r), "/");
     app.post("/logout", &[]).await;
     let r = app
-        .post("/login", &[("username", "ivan"), ("password", "correct horse battery"), ("next", "/profile")])
+        .post(
+            "/login",
+            &[
+                ("username", "ivan"),
+                ("password", "correct horse battery"),
+                ("next", "/profile"),
+            ],
+        )
         .await;
     assert_eq!(location(&r), "/profile");
 }
