@@ -7,12 +7,28 @@ use crate::db::{
 };
 use crate::domain::{Asn, CreatedBy, Email, Privilege, Username};
 
+mod accounts;
+pub use accounts::{
+    Added, Scope, UserEdit, add_member_by_email, delete_user, free_username, set_privilege, unlink,
+    update_user,
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
+    /// A problem with one form field (a shortname or username used
+    /// already, say).
+    #[error("{message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
+    /// Not allowed in this scope (a member's admin touching staff, say).
+    #[error("{0}")]
+    Refused(String),
     #[error("database error: {0}")]
     Db(#[from] diesel::result::Error),
 }
@@ -67,9 +83,10 @@ fn customer_changes(old: &Customer, new: &CustomerFields) -> Vec<String> {
 }
 
 fn shortname_taken(shortname: &str) -> AdminError {
-    AdminError::Invalid(format!(
-        "the shortname {shortname:?} is already used by another customer"
-    ))
+    AdminError::Field {
+        field: "shortname",
+        message: format!("the shortname {shortname:?} is already used by another customer"),
+    }
 }
 
 pub fn create_customer(
@@ -152,46 +169,57 @@ pub fn create_user(
     new: &NewStaffUser,
     password_hash: &str,
 ) -> Result<i64, AdminError> {
-    write_tx(conn, |c| {
-        let t = now();
-        let id = users::insert(
-            c,
-            &NewUser {
-                username: new.username.as_str(),
-                name: &new.name,
-                email: new.email.as_str(),
-                password_hash,
-                peeringdb_id: None,
-                creator: actor,
-                disabled: false,
-                superuser: new.superuser,
-                current_customer_id: None,
-                session_epoch: 0,
-                created_at: t,
-                updated_at: t,
-            },
-        )
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                AdminError::Invalid(format!("the username {:?} is taken", new.username.as_str()))
-            } else {
-                e.into()
+    write_tx(conn, |c| insert_user(c, actor, new, password_hash))
+}
+
+/// `create_user` inside the caller's transaction.
+pub fn insert_user(
+    c: &mut DbConnection,
+    actor: &str,
+    new: &NewStaffUser,
+    password_hash: &str,
+) -> Result<i64, AdminError> {
+    let t = now();
+    let id = users::insert(
+        c,
+        &NewUser {
+            username: new.username.as_str(),
+            name: &new.name,
+            email: new.email.as_str(),
+            password_hash,
+            peeringdb_id: None,
+            creator: actor,
+            disabled: false,
+            superuser: new.superuser,
+            current_customer_id: None,
+            session_epoch: 0,
+            created_at: t,
+            updated_at: t,
+        },
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AdminError::Field {
+                field: "username",
+                message: format!("the username {:?} is taken", new.username.as_str()),
             }
-        })?;
-        audit::record(
-            c,
-            actor,
-            "user.create",
-            new.username.as_str(),
-            &format!(
-                "{} <{}>{}",
-                new.name,
-                new.email,
-                if new.superuser { ", superuser" } else { "" }
-            ),
-        )?;
-        Ok(id)
-    })
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        c,
+        actor,
+        "user.create",
+        new.username.as_str(),
+        &format!(
+            "{} <{}>{}",
+            new.name,
+            new.email,
+            if new.superuser { ", superuser" } else { "" }
+        ),
+    )?;
+    Ok(id)
 }
 
 /// Links a user to a customer (staff-made); an existing link is reported.

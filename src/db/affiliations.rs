@@ -115,3 +115,25 @@ pub fn all_with_customers(conn: &mut DbConnection) -> Result<Vec<(Affiliation, C
         .order((affiliations::user_id, customers::name))
         .load(conn)
 }
+
+/// An affiliation with its user.
+pub fn with_user(conn: &mut DbConnection, id: i64) -> Result<Option<(Affiliation, User)>, Error> {
+    affiliations::table
+        .inner_join(users::table)
+        .filter(affiliations::id.eq(id))
+        .select((Affiliation::as_select(), User::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// How many users each of these customers has (one query for a page).
+pub fn counts_by_customer(
+    conn: &mut DbConnection,
+    customer_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, Error> {
+    affiliations::table
+        .filter(affiliations::customer_id.eq_any(customer_ids.to_vec()))
+        .group_by(affiliations::customer_id)
+        .select((affiliations::customer_id, diesel::dsl::count_star()))
+        .load(conn)
+}

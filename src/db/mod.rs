@@ -2,6 +2,7 @@
 pub mod affiliations;
 pub mod audit;
 pub mod customers;
+pub mod explain;
 pub mod logins;
 pub mod models;
 pub mod resets;

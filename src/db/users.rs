@@ -128,6 +128,13 @@ pub struct UserFilter {
     pub oauth: Option<bool>,
 }
 
+/// The user list's query, in the backends' common dialect.
+pub type ListQuery<'a> = users::BoxedQuery<
+    'a,
+    super::MultiBackend,
+    diesel::helper_types::AsSelect<User, super::MultiBackend>,
+>;
+
 /// A page of users in username order after `after` (keyset paging: a page
 /// deep in the list costs the same as the first), and whether more follow.
 pub fn list(
@@ -136,10 +143,18 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<(Vec<User>, bool), Error> {
+    let mut rows = list_query(filter, after, limit + 1).load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// The query behind `list` (for `limit` rows), also for query-plan checks.
+pub fn list_query(filter: &UserFilter, after: Option<&str>, limit: i64) -> ListQuery<'static> {
     let mut q = users::table
         .select(User::as_select())
         .order(users::username)
-        .limit(limit + 1)
+        .limit(limit)
         .into_boxed();
     if let Some(after) = after {
         q = q.filter(users::username.gt(after.to_string()));
@@ -172,10 +187,7 @@ pub fn list(
             Err(_) => q.filter(text),
         };
     }
-    let mut rows = q.load(conn)?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, more))
+    q
 }
 
 pub fn all(conn: &mut DbConnection) -> Result<Vec<User>, Error> {

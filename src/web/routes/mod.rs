@@ -1,9 +1,15 @@
 //! Routes, grouped by area.
 mod auth;
+mod fields;
 mod health;
 mod home;
+mod member_users;
 mod peeringdb;
 mod reset;
+mod staff_audit;
+mod staff_customers;
+mod staff_user_edit;
+mod staff_users;
 
 use super::ctx::Ctx;
 use super::error::AppError;
@@ -12,6 +18,7 @@ use actix_web::{HttpResponse, web};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/static/style.css", web::get().to(stylesheet))
+        .route("/robots.txt", web::get().to(robots))
         .route("/", web::get().to(home::dashboard))
         .route("/profile", web::get().to(home::profile))
         .route("/switch", web::post().to(home::switch_customer))
@@ -27,6 +34,53 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/password/forgot", web::post().to(reset::forgot))
         .route("/password/reset/{token}", web::get().to(reset::reset_form))
         .route("/password/reset/{token}", web::post().to(reset::reset));
+    staff(cfg);
+    member(cfg);
+}
+
+/// IXP staff pages (each handler checks for a superuser).
+fn staff(cfg: &mut web::ServiceConfig) {
+    use staff_customers as sc;
+    use staff_user_edit as se;
+    use staff_users as su;
+    cfg.route("/staff/customers", web::get().to(sc::list))
+        .route("/staff/customers/new", web::get().to(sc::new_form))
+        .route("/staff/customers/new", web::post().to(sc::create))
+        .route("/staff/customers/{id}", web::get().to(sc::view))
+        .route("/staff/customers/{id}/edit", web::get().to(sc::edit_form))
+        .route("/staff/customers/{id}/edit", web::post().to(sc::update))
+        .route("/staff/users", web::get().to(su::list))
+        .route("/staff/users/new", web::get().to(su::new_form))
+        .route("/staff/users/new", web::post().to(su::create))
+        .route("/staff/users/{id}", web::get().to(su::view))
+        .route("/staff/users/{id}/edit", web::get().to(se::edit_form))
+        .route("/staff/users/{id}/edit", web::post().to(se::update))
+        .route("/staff/users/{id}/delete", web::get().to(se::delete_form))
+        .route("/staff/users/{id}/delete", web::post().to(se::delete))
+        .route("/staff/users/{id}/links", web::post().to(se::add_link))
+        .route(
+            "/staff/users/{id}/links/{aid}/privilege",
+            web::post().to(se::set_privilege),
+        )
+        .route(
+            "/staff/users/{id}/links/{aid}/remove",
+            web::post().to(se::remove_link),
+        )
+        .route("/staff/audit", web::get().to(staff_audit::list));
+}
+
+/// A member's admin: the users of the current customer.
+fn member(cfg: &mut web::ServiceConfig) {
+    cfg.route("/member/users", web::get().to(member_users::list))
+        .route("/member/users", web::post().to(member_users::add))
+        .route(
+            "/member/users/{aid}/privilege",
+            web::post().to(member_users::set_privilege),
+        )
+        .route(
+            "/member/users/{aid}/remove",
+            web::post().to(member_users::remove),
+        );
 }
 
 async fn stylesheet() -> HttpResponse {
@@ -36,8 +90,25 @@ async fn stylesheet() -> HttpResponse {
         .body(include_str!("../../../static/style.css"))
 }
 
+/// The portal is not for search engines (and this is the benchmark's
+/// minimal static response).
+async fn robots() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("User-agent: *\nDisallow: /\n")
+}
+
 pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
+}
+
+/// A numeric id from a URL; anything else is "not found".
+pub fn parse_id(s: &str) -> Result<i64, AppError> {
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)
 }
 
 /// See other: where a handler sends the browser after a POST.

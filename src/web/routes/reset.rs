@@ -1,4 +1,5 @@
 //! "Forgot your password?": a single-use link, valid for 1 hour, by mail.
+use super::super::App;
 use super::super::ctx::Ctx;
 use super::super::error::AppError;
 use super::super::form::CsrfForm;
@@ -6,7 +7,7 @@ use super::super::pages::{ForgotPage, ResetPage};
 use super::auth::render;
 use super::redirect;
 use crate::auth::{password, token};
-use crate::db::{audit, models::User, resets, users, write_tx};
+use crate::db::{DbConnection, audit, models::User, resets, users, write_tx};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
@@ -43,20 +44,15 @@ pub async fn forgot(
         .app
         .db
         .run(move |c| -> Result<(), AppError> {
-            let mut targets: Vec<User> = users::by_username(c, &who.to_lowercase())?.into_iter().collect();
+            let mut targets: Vec<User> = users::by_username(c, &who.to_lowercase())?
+                .into_iter()
+                .collect();
             if targets.is_empty() && who.contains('@') {
                 targets = users::by_email(c, &who)?;
             }
             for user in targets.into_iter().filter(|u| !u.disabled) {
-                let secret = token::random_token();
-                resets::create(c, user.id, &token::digest(&secret))?;
-                audit::record(c, &user.username, "password.reset_requested", &user.username, "reset link sent")?;
-                let link = app.config.url_for(&format!("/password/reset/{secret}"));
-                let body = format!(
-                    "Hello {},\n\nsomeone (probably you) asked to set a new password for the IXP portal account \"{}\".\n\nOpen this link within 1 hour to choose one; it works once:\n\n{link}\n\nIf you did not ask for this, ignore this message: your password stays as it is.\n",
-                    user.name, user.username
-                );
-                app.mailer.send(&user.email, "Set your IXP portal password", &body).map_err(AppError::internal)?;
+                let actor = user.username.clone();
+                send_password_link(&app, c, &user, &actor, LinkPurpose::Forgot)?;
             }
             Ok(())
         })
@@ -66,6 +62,66 @@ pub async fn forgot(
     }
     ctx.flash("info", SAME_ANSWER);
     Ok(redirect("/login"))
+}
+
+/// Why a password link is sent.
+pub enum LinkPurpose {
+    /// The user asked for it ("Forgot your password?").
+    Forgot,
+    /// Someone made an account for the user, who has no password yet.
+    Welcome {
+        by: String,
+        customer: Option<String>,
+    },
+}
+
+/// Makes a single-use password link for the user (valid for 1 hour),
+/// records it in the audit log and mails it. Blocking: call it from
+/// `db.run`.
+pub fn send_password_link(
+    app: &App,
+    c: &mut DbConnection,
+    user: &User,
+    actor: &str,
+    purpose: LinkPurpose,
+) -> Result<(), AppError> {
+    let secret = token::random_token();
+    resets::create(c, user.id, &token::digest(&secret))?;
+    let link = app.config.url_for(&format!("/password/reset/{secret}"));
+    let (subject, body, details) = match purpose {
+        LinkPurpose::Forgot => (
+            "Set your IXP portal password",
+            format!(
+                "Hello {},\n\nsomeone (probably you) asked to set a new password for the IXP portal account \"{}\".\n\nOpen this link within 1 hour to choose one; it works once:\n\n{link}\n\nIf you did not ask for this, ignore this message: your password stays as it is.\n",
+                user.name, user.username
+            ),
+            "reset link sent".to_string(),
+        ),
+        LinkPurpose::Welcome { by, customer } => (
+            "Your IXP portal account",
+            format!(
+                "Hello {},\n\n{by} has given you access to {} on the IXP portal. Your username is \"{}\".\n\nOpen this link within 1 hour to choose your password; it works once:\n\n{link}\n\nIf the link has expired, use \"Forgot your password?\" on the sign-in page: {}\n",
+                user.name,
+                customer.as_deref().unwrap_or("your account"),
+                user.username,
+                app.config.url_for("/password/forgot")
+            ),
+            match &customer {
+                Some(c) => format!("welcome link sent (added to {c} by {by})"),
+                None => format!("welcome link sent (account made by {by})"),
+            },
+        ),
+    };
+    audit::record(
+        c,
+        actor,
+        "password.reset_requested",
+        &user.username,
+        &details,
+    )?;
+    app.mailer
+        .send(&user.email, subject, &body)
+        .map_err(AppError::internal)
 }
 
 async fn live_user(ctx: &Ctx, secret: &str) -> Result<Option<i64>, AppError> {
