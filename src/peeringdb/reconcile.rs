@@ -277,3 +277,7 @@ pub fn reconcile(profile: &Profile, state: &State, policy: &Policy) -> Plan {
     }
     plan
 }
+
+#[cfg(test)]
+#[path = "reconcile_tests.rs"]
+mod tests;
