@@ -174,9 +174,15 @@ pub async fn add(ctx: Ctx, CsrfForm(form): CsrfForm<AddInput>) -> Result<HttpRes
                 u.name, u.email, customer.name
             ),
         ),
-        Err(AdminError::Refused(message)) => {
+        // Refusals, and a username taken by a concurrent request, belong
+        // next to the address: this form has no username field.
+        Err(AdminError::Refused(message))
+        | Err(AdminError::Field {
+            field: "username",
+            message,
+        }) => {
             let mut errors = FieldErrors::default();
-            errors.add("email", message);
+            errors.add("email", fields::sentence(&message));
             return page(&ctx, form, errors, StatusCode::BAD_REQUEST).await;
         }
         Err(e) => {
