@@ -99,13 +99,14 @@ pub fn clear_failures(conn: &mut DbConnection, username: &str, address: &str) ->
 /// The bookkeeping of a successful sign-in, inside the caller's transaction:
 /// keep the current customer if still linked, else take the first linked
 /// one; write the login record; stamp the affiliation and the user.
-/// Returns the current customer.
+/// Returns the current customer and the user's password epoch (for the
+/// session), or `None` when the user is gone.
 pub fn complete(
     conn: &mut DbConnection,
     user_id: i64,
     address: &str,
     method: LoginMethod,
-) -> Result<Option<i64>, Error> {
+) -> Result<Option<(Option<i64>, i32)>, Error> {
     use super::{affiliations, users};
     let Some(user) = users::find(conn, user_id)? else {
         return Ok(None);
@@ -124,5 +125,5 @@ pub fn complete(
     }
     record(conn, user_id, customer_id, address, method)?;
     users::touch_login(conn, user_id)?;
-    Ok(customer_id)
+    Ok(Some((customer_id, user.session_epoch)))
 }

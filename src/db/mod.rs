@@ -171,7 +171,13 @@ impl Db {
         };
         let pool = r2d2::Pool::builder()
             .max_size(size)
-            .min_idle(Some(1))
+            // No connections made in the background: r2d2 would otherwise
+            // refill idle connections on its own threads, and a process that
+            // exits meanwhile (the CLI) can crash inside libpq's OpenSSL.
+            .min_idle(Some(0))
+            // A broken connection shows as a query error (and healthz says
+            // so); a test query on every checkout would double the work.
+            .test_on_check_out(false)
             .connection_timeout(std::time::Duration::from_secs(10))
             .build(Manager { url: url.clone() })
             .map_err(|e| {
@@ -185,6 +191,12 @@ impl Db {
             pool,
             url: url.clone(),
         })
+    }
+
+    /// The most connections the pool holds: also the useful number of
+    /// threads doing database work.
+    pub fn max_size(&self) -> u32 {
+        self.pool.max_size()
     }
 
     pub fn url(&self) -> &DatabaseUrl {

@@ -184,9 +184,9 @@ fn apply_plan(
     let mut signed_in = None;
     match (plan.refusal, user_id) {
         (None, Some(uid)) => {
-            logins::complete(c, uid, address, LoginMethod::PeeringDb)?;
-            let epoch = users::find(c, uid)?.map(|u| u.session_epoch).unwrap_or(0);
-            signed_in = Some((uid, epoch));
+            if let Some((_, epoch)) = logins::complete(c, uid, address, LoginMethod::PeeringDb)? {
+                signed_in = Some((uid, epoch));
+            }
             log.push(entry(
                 "login.peeringdb",
                 &subject,
@@ -217,25 +217,13 @@ pub fn process_login(
     policy: &Policy,
     address: &str,
 ) -> Result<Applied, DbError> {
-    // The unknown password of a new user is hashed before the transaction
-    // (it is slow); in the rare race where it was not foreseen, inside it.
-    let unknown = || password::unknown().map_err(|_| DbError::Task);
-    let mut unknown_hash = match users::by_peeringdb_id(c, profile.id)? {
-        None => Some(unknown()?),
-        Some(_) => None,
-    };
     with_retry(c, |c| {
         let state = load_state(c, profile)?;
         let plan = reconcile(profile, &state, policy);
-        if matches!(plan.user, UserAction::Create { .. }) && unknown_hash.is_none() {
-            unknown_hash = Some(unknown()?);
-        }
-        apply_plan(
-            c,
-            &plan,
-            &state,
-            address,
-            unknown_hash.as_deref().unwrap_or("!"),
-        )
+        let unknown = match plan.user {
+            UserAction::Create { .. } => password::unknown().map_err(|_| DbError::Task)?,
+            _ => String::new(),
+        };
+        apply_plan(c, &plan, &state, address, &unknown)
     })
 }

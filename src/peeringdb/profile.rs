@@ -53,7 +53,9 @@ fn opt_string(
 ) -> Result<Option<String>, ProfileError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        // Control characters (NUL above all, which PostgreSQL refuses in
+        // text) never belong in a name or an address.
+        Some(Value::String(s)) => Ok(Some(s.chars().filter(|c| !c.is_control()).collect())),
         Some(_) => Err(ProfileError::WrongType(key)),
     }
 }
@@ -204,6 +206,14 @@ mod tests {
         }
         let huge = vec![b' '; MAX_PROFILE_BYTES + 1];
         assert_eq!(Profile::parse(&huge), Err(ProfileError::TooLarge));
+    }
+
+    #[test]
+    fn control_characters_are_dropped() {
+        let p = Profile::parse(br#"{"id": 9, "name": "Ja\u0000ne\n", "email": "j\u0000@x.org"}"#)
+            .unwrap();
+        assert_eq!(p.name.as_deref(), Some("Jane"));
+        assert_eq!(p.email.as_deref(), Some("j@x.org"));
     }
 
     #[test]

@@ -157,6 +157,9 @@ pub fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let key = session_key(&app.config)?;
     let https = app.config.https();
+    // Database work runs on blocking threads; more threads than pooled
+    // connections only wait, and every idle thread keeps its memory.
+    let blocking = app.db.max_size() as usize;
     let data = web::Data::new(app);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
@@ -170,7 +173,7 @@ pub fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running> {
                     .session_ttl(actix_web::cookie::time::Duration::seconds(
                         session::IDLE_SECONDS,
                     ))
-                    .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                    .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
             )
             .build();
         actix_web::App::new()
@@ -183,6 +186,7 @@ pub fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running> {
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })
+    .worker_max_blocking_threads(blocking)
     .listen(listener)?
     .shutdown_timeout(5)
     .run();

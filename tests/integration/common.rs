@@ -73,13 +73,10 @@ pub fn fresh_postgres() -> Option<PgDatabase> {
         );
         return None;
     };
-    let name = format!(
-        "ixp_test_{}",
-        ixp_portal::auth::token::random_token()
-            .to_lowercase()
-            .replace(['-', '_'], "")[..16]
-            .to_string()
-    );
+    let token = ixp_portal::auth::token::random_token()
+        .to_lowercase()
+        .replace(['-', '_'], "");
+    let name = format!("ixp_test_{}", &token[..16]);
     let mut c = PgConnection::establish(&admin_url)
         .unwrap_or_else(|e| panic!("PORTAL_TEST_POSTGRES_URL is set but unusable: {e}"));
     c.batch_execute(&format!("CREATE DATABASE {name}"))

@@ -59,6 +59,9 @@ async fn wrong_password_is_generic(b: Backend) {
         StatusCode::SEE_OTHER,
         "still signed out"
     );
+    // A NUL byte (which PostgreSQL refuses in text) is just a wrong username.
+    let r = app.login("ali\u{0}ce", "wrong password!").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn throttling_after_five_failures(b: Backend) {

@@ -1,4 +1,6 @@
 //! Integration tests: the real application over HTTP, on SQLite and PostgreSQL.
+mod browser;
+mod cli;
 mod common;
 mod foundation;
 mod peeringdb;

@@ -66,7 +66,15 @@ pub async fn login(
     if let Some(r) = already_signed_in(&ctx) {
         return Ok(r);
     }
-    let username = form.username.trim().to_lowercase();
+    // Control characters (a NUL, say) are in no username and PostgreSQL
+    // refuses them in text: such input is a plain wrong username.
+    let username: String = form
+        .username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
     let next = safe_next(form.next.as_deref());
     let address = ctx.address.clone();
     let (name, pw) = (username.clone(), form.password);
