@@ -11,6 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 use std::path::PathBuf;
 
+pub mod peering;
+
 #[derive(Parser)]
 #[command(
     name = "ixp-portal",
@@ -38,6 +40,18 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCmd),
+    /// The IXP's own record (for the IX-F export and the Peering API).
+    #[command(subcommand)]
+    Ixp(peering::IxpCmd),
+    /// Manage peering LANs.
+    #[command(subcommand)]
+    Lan(peering::LanCmd),
+    /// Manage route servers.
+    #[command(subcommand)]
+    Routeserver(peering::RouteServerCmd),
+    /// Manage customers' connections on the peering LANs.
+    #[command(subcommand)]
+    Connection(peering::ConnectionCmd),
 }
 
 #[derive(Args)]
@@ -274,6 +288,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Customer(cmd) => customer_cmd(&open_db(&config)?, cmd),
         Command::User(cmd) => user_cmd(&open_db(&config)?, cmd),
+        Command::Ixp(cmd) => peering::ixp_cmd(&mut *open_db(&config)?.conn()?, cmd),
+        Command::Lan(cmd) => peering::lan_cmd(&mut *open_db(&config)?.conn()?, cmd),
+        Command::Routeserver(cmd) => peering::routeserver_cmd(&mut *open_db(&config)?.conn()?, cmd),
+        Command::Connection(cmd) => peering::connection_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Demo(_) | Command::FakePeeringdb(_) => unreachable!("handled above"),
     }
 }

@@ -1,8 +1,10 @@
 //! The database: one binary, two backends (SQLite by default, PostgreSQL by URL).
 pub mod affiliations;
 pub mod audit;
+pub mod connections;
 pub mod customers;
 pub mod explain;
+pub mod lans;
 pub mod logins;
 pub mod models;
 pub mod resets;

@@ -92,11 +92,70 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ixp (id) {
+        id -> BigInt,
+        name -> Text,
+        shortname -> Text,
+        ixf_id -> Nullable<BigInt>,
+        peeringdb_ix_id -> Nullable<BigInt>,
+        country -> Text,
+        support_email -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    peering_lans (id) {
+        id -> BigInt,
+        name -> Text,
+        vlan_id -> Integer,
+        ipv4_prefix -> Nullable<Text>,
+        ipv6_prefix -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    route_servers (id) {
+        id -> BigInt,
+        lan_id -> BigInt,
+        name -> Text,
+        asn -> BigInt,
+        ipv4_address -> Nullable<Text>,
+        ipv6_address -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    connections (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        lan_id -> BigInt,
+        ipv4_address -> Nullable<Text>,
+        ipv6_address -> Nullable<Text>,
+        mac_addresses -> Text,
+        speed_mbps -> BigInt,
+        max_prefixes_v4 -> Nullable<Integer>,
+        max_prefixes_v6 -> Nullable<Integer>,
+        as_set -> Nullable<Text>,
+        rs_client -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(affiliations -> customers (customer_id));
 diesel::joinable!(affiliations -> users (user_id));
 diesel::joinable!(login_records -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(users -> customers (current_customer_id));
+diesel::joinable!(route_servers -> peering_lans (lan_id));
+diesel::joinable!(connections -> peering_lans (lan_id));
+diesel::joinable!(connections -> customers (customer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
@@ -106,4 +165,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     login_failures,
     password_resets,
+    ixp,
+    peering_lans,
+    route_servers,
+    connections,
 );

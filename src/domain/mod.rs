@@ -3,12 +3,14 @@ mod asn;
 mod codes;
 mod customer;
 mod email;
+mod net;
 mod username;
 
 pub use asn::{Asn, AsnError};
 pub use codes::{CreatedBy, CustomerStatus, CustomerType, LoginMethod, Privilege};
 pub use customer::{CustomerFacts, Ineligible};
 pub use email::{Email, EmailError};
+pub use net::{Family, MacAddress, NetError, Prefix, parse_address};
 pub use username::{UNKNOWN_PDB_USER, Username, UsernameError};
 
 /// The creator tag of users that PeeringDB OAuth made.

@@ -3,5 +3,6 @@ mod browser;
 mod cli;
 mod common;
 mod foundation;
+mod peering_lan;
 mod peeringdb;
 mod staff;

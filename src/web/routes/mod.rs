@@ -4,6 +4,7 @@ mod fields;
 mod health;
 mod home;
 mod member_users;
+mod peering;
 mod peeringdb;
 mod reset;
 mod staff_audit;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/password/reset/{token}", web::post().to(reset::reset));
     staff(cfg);
     member(cfg);
+    peering::configure(cfg);
 }
 
 /// IXP staff pages (each handler checks for a superuser).

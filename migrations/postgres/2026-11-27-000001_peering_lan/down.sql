@@ -1,0 +1,4 @@
+DROP TABLE connections;
+DROP TABLE route_servers;
+DROP TABLE peering_lans;
+DROP TABLE ixp;
