@@ -3,6 +3,7 @@ mod browser;
 mod cli;
 mod common;
 mod foundation;
+mod ixf;
 mod peering_lan;
 mod peeringdb;
 mod staff;

@@ -1,5 +1,6 @@
 //! The peering LAN data (staff pages), the IX-F member export and the
 //! Automated Peering API.
+mod ixf;
 mod member;
 mod staff;
 
@@ -7,5 +8,7 @@ use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     staff::configure(cfg);
+    cfg.route("/participants.json", web::get().to(ixf::export))
+        .route("/api/v1/member-export/ixf/1.0", web::get().to(ixf::export));
     cfg.route("/member/peering", web::get().to(member::page));
 }
