@@ -208,6 +208,35 @@ mod tests {
         assert_eq!(Profile::parse(&huge), Err(ProfileError::TooLarge));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 5_000, ..Default::default() })]
+
+        /// Any bytes: a profile or an error, never a panic.
+        #[test]
+        fn never_panics_on_bytes(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = Profile::parse(&body);
+        }
+
+        /// Any JSON value of a profile's rough shape: a profile whose ASNs
+        /// are all valid, or an error.
+        #[test]
+        fn json_shapes_parse_or_fail_cleanly(
+            id in proptest::prelude::any::<i64>(),
+            asns in proptest::collection::vec(proptest::prelude::any::<i64>(), 0..8),
+            name in proptest::option::of(".{0,20}"),
+        ) {
+            let v = serde_json::json!({"id": id, "name": name, "verified_user": true, "verified_email": true,
+                "networks": asns.iter().map(|a| serde_json::json!({"asn": a})).collect::<Vec<_>>()});
+            match Profile::from_value(&v) {
+                Ok(p) => {
+                    proptest::prop_assert!(p.id > 0);
+                    proptest::prop_assert!(p.affiliated_asns().iter().all(|a| a.get() >= 1));
+                }
+                Err(e) => proptest::prop_assert_eq!(e, ProfileError::BadId),
+            }
+        }
+    }
+
     #[test]
     fn control_characters_are_dropped() {
         let p = Profile::parse(br#"{"id": 9, "name": "Ja\u0000ne\n", "email": "j\u0000@x.org"}"#)

@@ -93,13 +93,26 @@ async fn fill(c: &Client, css: &str, value: &str) {
     e.send_keys(value).await.unwrap();
 }
 
+/// Clicks something that loads a new page, and waits until it has.
 async fn click(c: &Client, css: &str) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
     c.find(Locator::Css(css))
         .await
         .unwrap_or_else(|_| panic!("{css} on the page"))
         .click()
         .await
         .unwrap();
+    wait_for_new_page(c, old).await;
+}
+
+async fn wait_for_new_page(c: &Client, old: fantoccini::elements::Element) {
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    c.wait().for_element(Locator::Css("body")).await.unwrap();
 }
 
 async fn select(c: &Client, css: &str, value: &str) {
@@ -112,12 +125,15 @@ async fn select(c: &Client, css: &str, value: &str) {
 }
 
 async fn text(c: &Client) -> String {
-    c.find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    for _ in 0..40 {
+        if let Ok(body) = c.find(Locator::Css("body")).await
+            && let Ok(t) = body.text().await
+        {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page has no readable body")
 }
 
 async fn password_login(c: &Client, app: &TestApp, user: &str, pw: &str) {
@@ -244,12 +260,14 @@ async fn browser_journeys() {
         "the colleague was not made by OAuth"
     );
     shot(&c, "07-staff-users-oauth").await;
+    let old = c.find(Locator::Css("html")).await.unwrap();
     c.find(Locator::LinkText("jane.doe"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    wait_for_new_page(&c, old).await;
     let page = text(&c).await;
     assert!(
         page.contains("OAuth-PeeringDB") && page.contains("PeeringDB"),

@@ -14,6 +14,8 @@ both_backends!(
     healthz_answers,
     error_pages_and_headers,
     open_redirect_is_refused,
+    oversized_input_is_refused,
+    https_portal_sends_hsts_and_secure_cookies,
 );
 
 async fn login_and_logout(b: Backend) {
@@ -366,4 +368,70 @@ async fn open_redirect_is_refused(b: Backend) {
         )
         .await;
     assert_eq!(location(&r), "/profile");
+}
+
+async fn oversized_input_is_refused(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    app.create_user("judy", "correct horse battery", false);
+    let token = app.csrf().await;
+    let huge = "x".repeat(100 * 1024);
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", huge.as_str()),
+            ("password", "p"),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A long but acceptable field is refused as data, and nothing is stored.
+    let long = "y".repeat(10 * 1024);
+    let r = app
+        .post("/password/forgot", &[("who", long.as_str())])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        app.page_after(r)
+            .await
+            .contains("Give your username or email address.")
+    );
+    let failures: i64 = app.with_conn(|c| {
+        use diesel::prelude::*;
+        ixp_portal::db::schema::login_failures::table
+            .count()
+            .get_result(c)
+            .unwrap()
+    });
+    assert_eq!(failures, 0, "the oversized login stored nothing");
+}
+
+async fn https_portal_sends_hsts_and_secure_cookies(b: Backend) {
+    let opts = crate::common::Opts {
+        vars: vec![("APP_URL", "https://portal.example.net".into())],
+        ..Default::default()
+    };
+    let Some(app) = crate::common::spawn_with(b, opts).await else {
+        return;
+    };
+    let r = app.get("/login").await;
+    assert!(
+        r.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("Secure"), "{cookie}");
+    // And without https, no HSTS.
+    let Some(plain) = spawn(b).await else { return };
+    assert!(
+        !plain
+            .get("/login")
+            .await
+            .headers()
+            .contains_key("strict-transport-security")
+    );
 }
