@@ -193,9 +193,7 @@ pub fn delete_user(conn: &mut DbConnection, actor: &str, id: i64) -> Result<User
 
 /// The first free username of `base`, `base2`, `base3`, …
 pub fn free_username(c: &mut DbConnection, base: &Username) -> Result<Username, AdminError> {
-    let taken: HashSet<String> = users::names_starting_with(c, base.as_str())?
-        .into_iter()
-        .collect();
+    let taken: HashSet<String> = users::taken_candidates(c, base)?;
     Ok((1..)
         .map(|n| base.with_suffix(n))
         .find(|u| !taken.contains(u.as_str()))

@@ -207,11 +207,28 @@ pub fn counts(conn: &mut DbConnection) -> Result<(i64, i64), Error> {
     Ok((all, oauth))
 }
 
-/// Taken usernames that start with `base` (candidates for a new user's name).
-pub fn names_starting_with(conn: &mut DbConnection, base: &str) -> Result<Vec<String>, Error> {
-    let prefix = format!("{}%", super::customers::escape_like(base));
-    users::table
-        .filter(users::username.like(prefix).escape('\\'))
-        .select(users::username)
-        .load(conn)
+/// Which of `base`, `base2`, `base3`, … are taken, asked in batches of 50
+/// exact names (an index lookup each, where a `LIKE 'base%'` would scan
+/// every user) until a batch has a free one.
+pub fn taken_candidates(
+    conn: &mut DbConnection,
+    base: &crate::domain::Username,
+) -> Result<std::collections::HashSet<String>, Error> {
+    let mut taken = std::collections::HashSet::new();
+    let mut start = 1u64;
+    loop {
+        let batch: Vec<String> = (start..start + 50)
+            .map(|n| base.with_suffix(n).to_string())
+            .collect();
+        let found: Vec<String> = users::table
+            .filter(users::username.eq_any(&batch))
+            .select(users::username)
+            .load(conn)?;
+        let full = found.len() == batch.len();
+        taken.extend(found);
+        if !full {
+            return Ok(taken);
+        }
+        start += 50;
+    }
 }

@@ -48,9 +48,7 @@ fn load_state(c: &mut DbConnection, profile: &Profile) -> Result<State, DbError>
         .collect();
     let taken_usernames = if user.is_none() {
         let base = Username::sanitize(profile.name.as_deref());
-        users::names_starting_with(c, base.as_str())?
-            .into_iter()
-            .collect()
+        users::taken_candidates(c, &base)?
     } else {
         Default::default()
     };

@@ -426,17 +426,45 @@ async fn username_collision_gets_suffix(b: Backend) {
         json!({
             "id": 23, "verified_user": true, "verified_email": true, "networks": [{"asn": 64580}]
         }),
+        profile(24, "Many Taken", &[64580]),
     ];
     let Some(app) = app_with(b, profiles, vec![]).await else {
         return;
     };
     add_customer(&app, fields("sharednet", 64580, T::Full, S::Normal));
     app.create_user("jane.doe", "some password 1", false);
-    for i in 0..3 {
+    // More than one batch of candidates taken: many.taken … many.taken60.
+    app.with_conn(|c| {
+        for n in 1..=60 {
+            let name = ixp_portal::domain::Username::parse("many.taken")
+                .unwrap()
+                .with_suffix(n);
+            let t = ixp_portal::db::models::now();
+            users::insert(
+                c,
+                &ixp_portal::db::models::NewUser {
+                    username: name.as_str(),
+                    name: "x",
+                    email: "x@example.net",
+                    password_hash: "x",
+                    peeringdb_id: None,
+                    creator: "cli",
+                    disabled: false,
+                    superuser: false,
+                    current_customer_id: None,
+                    session_epoch: 0,
+                    created_at: t,
+                    updated_at: t,
+                },
+            )
+            .unwrap();
+        }
+    });
+    for i in 0..4 {
         assert_eq!(location(&app.peeringdb_login(i).await), "/");
         app.post("/logout", &[]).await;
     }
-    let names: Vec<String> = [21, 22, 23]
+    let names: Vec<String> = [21, 22, 23, 24]
         .iter()
         .map(|id| {
             app.with_conn(|c| users::by_peeringdb_id(c, *id).unwrap())
@@ -444,7 +472,10 @@ async fn username_collision_gets_suffix(b: Backend) {
                 .username
         })
         .collect();
-    assert_eq!(names, vec!["jane.doe2", "jane.doe3", "unknownpdbuser"]);
+    assert_eq!(
+        names,
+        vec!["jane.doe2", "jane.doe3", "unknownpdbuser", "many.taken61"]
+    );
 }
 
 async fn signed_in_user_is_sent_home(b: Backend) {
