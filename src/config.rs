@@ -17,6 +17,10 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub peeringdb: Option<PeeringDbConfig>,
+    /// `PEERING_API_AUTO_APPROVE` (default true): a Peering API session
+    /// request that passes every check is approved at once; otherwise it
+    /// waits as `pending` for staff.
+    pub peering_auto_approve: bool,
 }
 
 #[derive(Clone)]
@@ -170,7 +174,12 @@ impl Config {
         } else {
             None
         };
+        let peering_auto_approve = match get("PEERING_API_AUTO_APPROVE") {
+            Some(v) if !v.trim().is_empty() => parse_bool("PEERING_API_AUTO_APPROVE", &v)?,
+            _ => true,
+        };
         Ok(Config {
+            peering_auto_approve,
             bind,
             app_url,
             database,

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod domain;
 pub mod ixf;
 pub mod mail;
+pub mod peeringapi;
 pub mod peeringdb;
 pub mod startup;
 pub mod web;

@@ -1,5 +1,6 @@
 //! The database: one binary, two backends (SQLite by default, PostgreSQL by URL).
 pub mod affiliations;
+pub mod api_tokens;
 pub mod audit;
 pub mod connections;
 pub mod customers;
@@ -7,6 +8,7 @@ pub mod explain;
 pub mod lans;
 pub mod logins;
 pub mod models;
+pub mod peering_sessions;
 pub mod resets;
 pub mod schema;
 pub mod users;

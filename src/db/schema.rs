@@ -148,6 +148,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        kind -> Text,
+        name -> Text,
+        peeringdb_user_id -> Nullable<BigInt>,
+        customer_id -> Nullable<BigInt>,
+        allowed_asns -> Text,
+        other_asns -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    peering_sessions (id) {
+        id -> BigInt,
+        session_id -> Text,
+        customer_id -> BigInt,
+        connection_id -> BigInt,
+        route_server_id -> BigInt,
+        family -> Integer,
+        member_asn -> BigInt,
+        member_ip -> Text,
+        rs_asn -> BigInt,
+        rs_ip -> Text,
+        rs_is_local -> Bool,
+        location_id -> Text,
+        status -> Text,
+        requested_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(affiliations -> customers (customer_id));
 diesel::joinable!(affiliations -> users (user_id));
 diesel::joinable!(login_records -> users (user_id));
@@ -169,4 +208,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     peering_lans,
     route_servers,
     connections,
+    api_tokens,
+    peering_sessions,
 );

@@ -4,6 +4,7 @@ mod codes;
 mod customer;
 mod email;
 mod net;
+mod session_status;
 mod username;
 
 pub use asn::{Asn, AsnError};
@@ -11,6 +12,7 @@ pub use codes::{CreatedBy, CustomerStatus, CustomerType, LoginMethod, Privilege}
 pub use customer::{CustomerFacts, Ineligible};
 pub use email::{Email, EmailError};
 pub use net::{Family, MacAddress, NetError, Prefix, parse_address};
+pub use session_status::SessionStatus;
 pub use username::{UNKNOWN_PDB_USER, Username, UsernameError};
 
 /// The creator tag of users that PeeringDB OAuth made.

@@ -105,10 +105,39 @@ impl PeeringDbClient {
             .request_async(&self.http)
             .await
             .map_err(|e| ProviderError::Token(describe_token_error(&e)))?;
+        self.read_profile(token.access_token().secret()).await
+    }
+
+    /// Exchanges a code that a third party obtained for this portal's OAuth
+    /// application (the Peering API's `/auth`): the redirect URI it used,
+    /// and its PKCE verifier when it used PKCE. Reads the profile.
+    pub async fn exchange_code_for(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: Option<&str>,
+    ) -> Result<Profile, ProviderError> {
+        let redirect = RedirectUrl::new(redirect_uri.to_string())
+            .map_err(|e| ProviderError::Token(format!("redirect_uri: {e}")))?;
+        let mut req = self
+            .oauth
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .set_redirect_uri(std::borrow::Cow::Owned(redirect));
+        if let Some(v) = verifier {
+            req = req.set_pkce_verifier(PkceCodeVerifier::new(v.to_string()));
+        }
+        let token = req
+            .request_async(&self.http)
+            .await
+            .map_err(|e| ProviderError::Token(describe_token_error(&e)))?;
+        self.read_profile(token.access_token().secret()).await
+    }
+
+    async fn read_profile(&self, access_token: &str) -> Result<Profile, ProviderError> {
         let mut resp = self
             .http
             .get(self.profile_url.clone())
-            .bearer_auth(token.access_token().secret())
+            .bearer_auth(access_token)
             .send()
             .await
             .map_err(|e| ProviderError::ProfileHttp(e.without_url().to_string()))?;

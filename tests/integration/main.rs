@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod foundation;
 mod ixf;
+mod peering_api;
 mod peering_lan;
 mod peeringdb;
 mod staff;

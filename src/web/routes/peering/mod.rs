@@ -1,5 +1,6 @@
 //! The peering LAN data (staff pages), the IX-F member export and the
 //! Automated Peering API.
+mod api;
 mod ixf;
 mod member;
 mod staff;
@@ -7,6 +8,7 @@ mod staff;
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    api::configure(cfg);
     staff::configure(cfg);
     cfg.route("/participants.json", web::get().to(ixf::export))
         .route("/api/v1/member-export/ixf/1.0", web::get().to(ixf::export));

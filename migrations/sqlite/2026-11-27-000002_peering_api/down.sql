@@ -1,0 +1,2 @@
+DROP TABLE peering_sessions;
+DROP TABLE api_tokens;

@@ -1,0 +1,123 @@
+//! Peering API bearer tokens: portal tokens made from a PeeringDB
+//! authorization code (expiring), and API keys a custadmin makes for their
+//! customer (revocable). Only the SHA-256 of a token is stored.
+use super::DbConnection;
+use super::models::now;
+use super::schema::api_tokens;
+use crate::domain::Asn;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::Error;
+
+pub const KIND_PEERINGDB: &str = "peeringdb";
+pub const KIND_API_KEY: &str = "apikey";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: i64,
+    pub token_hash: String,
+    pub kind: String,
+    pub name: String,
+    pub peeringdb_user_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    /// ASNs the holder may act for (comma-separated).
+    pub allowed_asns: String,
+    /// The holder's other PeeringDB networks, without the session permission.
+    pub other_asns: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn parse_asns(s: &str) -> Vec<Asn> {
+    s.split(',').filter_map(|a| a.trim().parse().ok()).collect()
+}
+
+pub fn join_asns(list: &[Asn]) -> String {
+    list.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl ApiToken {
+    pub fn allowed(&self) -> Vec<Asn> {
+        parse_asns(&self.allowed_asns)
+    }
+    pub fn others(&self) -> Vec<Asn> {
+        parse_asns(&self.other_asns)
+    }
+    pub fn is_usable(&self, at: NaiveDateTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > at)
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct NewApiToken<'a> {
+    pub token_hash: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub peeringdb_user_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub allowed_asns: &'a str,
+    pub other_asns: &'a str,
+    pub created_by: &'a str,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConnection, t: &NewApiToken<'_>) -> Result<i64, Error> {
+    diesel::insert_into(api_tokens::table)
+        .values(t)
+        .returning(api_tokens::id)
+        .get_result(conn)
+}
+
+pub fn by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<ApiToken>, Error> {
+    api_tokens::table
+        .filter(api_tokens::token_hash.eq(hash))
+        .select(ApiToken::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn touch(conn: &mut DbConnection, id: i64) -> Result<usize, Error> {
+    diesel::update(api_tokens::table.find(id))
+        .set(api_tokens::last_used_at.eq(Some(now())))
+        .execute(conn)
+}
+
+/// Forces a token past its expiry (for tests and for revoking a login).
+pub fn expire(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> Result<usize, Error> {
+    diesel::update(api_tokens::table.find(id))
+        .set(api_tokens::expires_at.eq(Some(at)))
+        .execute(conn)
+}
+
+pub fn keys_of_customer(conn: &mut DbConnection, customer_id: i64) -> Result<Vec<ApiToken>, Error> {
+    api_tokens::table
+        .filter(api_tokens::customer_id.eq(customer_id))
+        .filter(api_tokens::kind.eq(KIND_API_KEY))
+        .select(ApiToken::as_select())
+        .order(api_tokens::id.desc())
+        .load(conn)
+}
+
+pub fn revoke(conn: &mut DbConnection, id: i64) -> Result<usize, Error> {
+    diesel::update(api_tokens::table.find(id))
+        .filter(api_tokens::revoked_at.is_null())
+        .set(api_tokens::revoked_at.eq(Some(now())))
+        .execute(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<ApiToken>, Error> {
+    api_tokens::table
+        .find(id)
+        .select(ApiToken::as_select())
+        .first(conn)
+        .optional()
+}
