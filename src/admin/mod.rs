@@ -9,6 +9,7 @@ use crate::domain::{Asn, CreatedBy, Email, Privilege, Username};
 
 mod accounts;
 pub mod peering;
+pub mod sessions;
 pub use accounts::{
     Added, Scope, UserEdit, add_member_by_email, delete_user, free_username, set_privilege, unlink,
     update_user,

@@ -3,11 +3,12 @@
 use crate::both_backends;
 use crate::common::{Backend, Opts, TestApp, client, location, spawn_with};
 use crate::peering_lan::{RS_ASN, peering_world};
-use crate::staff::{add_customer, audit_of};
+use crate::staff::{Browser, PW, add_customer, audit_of, link};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ixp_portal::db::{api_tokens, peering_sessions};
 use ixp_portal::domain::CustomerStatus;
+use ixp_portal::domain::Privilege;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -600,4 +601,65 @@ async fn pending_without_auto_approval(b: Backend) {
         assert_eq!(s["status"], "pending");
     }
     assert!(audit_of(&app, "peering_session.approve").is_empty());
+    let sid = body["sessions"][0]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = app.with_conn(|c| {
+        peering_sessions::by_session_id(c, &sid)
+            .unwrap()
+            .unwrap()
+            .id
+    });
+
+    // Staff steer it: pending → approved → provisioned → established.
+    app.create_user("staff", PW, true);
+    let staff = Browser::signed_in(&app, "staff").await;
+    let (s, page) = staff.get("/staff/peering/sessions?status=pending").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("192.0.2.10") && page.contains("2001:db8:100::10"),
+        "{page}"
+    );
+    let path = format!("/staff/peering/sessions/{id}/status");
+    // Not allowed: pending straight to established.
+    let r = staff.post(&path, &[("status", "established")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        staff
+            .get("/staff/peering/sessions")
+            .await
+            .1
+            .contains("cannot become established")
+    );
+    for to in ["approved", "provisioned", "established"] {
+        let r = staff.post(&path, &[("status", to)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{to}");
+        let (_, one) = get(&app, &format!("/sessions/{sid}"), Some(&token)).await;
+        assert_eq!(one["status"], to);
+    }
+    for action in [
+        "peering_session.approve",
+        "peering_session.provision",
+        "peering_session.establish",
+    ] {
+        let entries = audit_of(&app, action);
+        assert_eq!(entries.len(), 1, "{action}");
+        assert_eq!(entries[0].actor, "staff");
+    }
+    // Not staff: refused.
+    let acme = app.with_conn(|c| {
+        ixp_portal::db::customers::by_shortname(c, "acme")
+            .unwrap()
+            .unwrap()
+    });
+    let uid = app.create_user("alice", PW, false);
+    link(&app, uid, &acme, Privilege::CustUser);
+    let alice = Browser::signed_in(&app, "alice").await;
+    let r = alice.post(&path, &[("status", "down")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The member sees the sessions on their peering page.
+    let (_, page) = alice.get("/member/peering").await;
+    assert!(page.contains(&sid), "{page}");
+    assert!(page.contains("established"));
 }

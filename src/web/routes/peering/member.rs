@@ -1,9 +1,11 @@
-//! A member's own peering data: their connections on the peering LANs.
+//! A member's own peering data: their connections on the peering LANs and
+//! their route-server sessions from the Peering API.
 use super::super::super::ctx::{Chrome, Ctx};
 use super::super::super::error::AppError;
 use super::super::auth::render;
 use crate::db::connections::{self, Connection};
 use crate::db::lans::{self, RouteServer};
+use crate::db::peering_sessions::{self, PeeringSession};
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use std::collections::HashMap;
@@ -21,18 +23,19 @@ pub struct MemberPeeringPage {
     pub customer: Option<String>,
     pub connections: Vec<ConnectionView>,
     pub route_servers: Vec<RouteServer>,
+    pub sessions: Vec<PeeringSession>,
 }
 
 pub async fn page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let v = ctx.require_user()?;
     let customer = v.current_customer().cloned();
     let cid = customer.as_ref().map(|c| c.id);
-    let (connections, route_servers) = ctx
+    let (connections, route_servers, sessions) = ctx
         .app
         .db
         .run(move |c| -> Result<_, AppError> {
             let Some(cid) = cid else {
-                return Ok((Vec::new(), Vec::new()));
+                return Ok((Vec::new(), Vec::new(), Vec::new()));
             };
             let lans: HashMap<i64, (String, i32)> = lans::lans(c)?
                 .into_iter()
@@ -54,7 +57,7 @@ pub async fn page(ctx: Ctx) -> Result<HttpResponse, AppError> {
                     }
                 })
                 .collect();
-            Ok((views, rs))
+            Ok((views, rs, peering_sessions::of_customer(c, cid)?))
         })
         .await?;
     let page = MemberPeeringPage {
@@ -62,6 +65,7 @@ pub async fn page(ctx: Ctx) -> Result<HttpResponse, AppError> {
         customer: customer.map(|c| c.name),
         connections,
         route_servers,
+        sessions,
     };
     render(StatusCode::OK, &page)
 }

@@ -4,12 +4,21 @@ mod api;
 mod ixf;
 mod member;
 mod staff;
+mod staff_sessions;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
     staff::configure(cfg);
+    cfg.route(
+        "/staff/peering/sessions",
+        web::get().to(staff_sessions::list),
+    )
+    .route(
+        "/staff/peering/sessions/{id}/status",
+        web::post().to(staff_sessions::set_status),
+    );
     cfg.route("/participants.json", web::get().to(ixf::export))
         .route("/api/v1/member-export/ixf/1.0", web::get().to(ixf::export));
     cfg.route("/member/peering", web::get().to(member::page));
