@@ -8,6 +8,7 @@ use crate::db::{
 use crate::domain::{Asn, CreatedBy, Email, Privilege, Username};
 
 mod accounts;
+pub mod api_keys;
 pub mod peering;
 pub mod sessions;
 pub use accounts::{

@@ -11,6 +11,7 @@ use diesel::result::Error;
 
 pub const KIND_PEERINGDB: &str = "peeringdb";
 pub const KIND_API_KEY: &str = "apikey";
+pub const KIND_STAFF_KEY: &str = "staffkey";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
@@ -120,4 +121,12 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<ApiToken>, Error>
         .select(ApiToken::as_select())
         .first(conn)
         .optional()
+}
+
+pub fn staff_keys(conn: &mut DbConnection) -> Result<Vec<ApiToken>, Error> {
+    api_tokens::table
+        .filter(api_tokens::kind.eq(KIND_STAFF_KEY))
+        .select(ApiToken::as_select())
+        .order(api_tokens::id.desc())
+        .load(conn)
 }

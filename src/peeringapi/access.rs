@@ -2,7 +2,7 @@
 //! to manage peering sessions (or API keys of a customer), and the
 //! customer behind the ASN must be eligible under the login rules.
 use super::ApiError;
-use crate::db::api_tokens::{ApiToken, KIND_API_KEY};
+use crate::db::api_tokens::{ApiToken, KIND_API_KEY, KIND_STAFF_KEY};
 use crate::db::models::{Customer, today};
 use crate::db::{DbConnection, customers};
 use crate::domain::Asn;
@@ -34,6 +34,12 @@ pub fn split_networks(networks: &[Network]) -> (Vec<Asn>, Vec<Asn>) {
 
 /// The customer the caller acts for as `asn`, or 403 with the reason.
 pub fn authorize(c: &mut DbConnection, token: &ApiToken, asn: Asn) -> Result<Customer, ApiError> {
+    if token.kind == KIND_STAFF_KEY {
+        return Err(ApiError::forbidden(
+            "asn",
+            "a staff key does not act for member networks: use a member's API key or a PeeringDB token",
+        ));
+    }
     let candidates = customers::by_asn(c, asn)?;
     let candidates: Vec<Customer> = if token.kind == KIND_API_KEY {
         let mine: Vec<Customer> = candidates

@@ -19,6 +19,7 @@ both_backends!(
     unauthorized_and_forbidden_paths,
     malformed_requests_store_nothing,
     pending_without_auto_approval,
+    api_keys_members_and_staff,
 );
 
 const API: &str = "/api/peering/v1";
@@ -662,4 +663,160 @@ async fn pending_without_auto_approval(b: Backend) {
     let (_, page) = alice.get("/member/peering").await;
     assert!(page.contains(&sid), "{page}");
     assert!(page.contains("established"));
+}
+
+fn new_key_of(page: &str) -> String {
+    let marker = "<code id=\"new-key\">";
+    let start = page
+        .find(marker)
+        .map(|i| i + marker.len())
+        .expect("the new key is shown");
+    page[start..]
+        .split('<')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn api_keys_members_and_staff(b: Backend) {
+    let Some(app) = app_with(b, vec![]).await else {
+        return;
+    };
+    let acme = app.with_conn(|c| {
+        ixp_portal::db::customers::by_shortname(c, "acme")
+            .unwrap()
+            .unwrap()
+    });
+    let uid = app.create_user("alice", PW, false);
+    link(&app, uid, &acme, Privilege::CustAdmin);
+    let bob = app.create_user("bob", PW, false);
+    link(&app, bob, &acme, Privilege::CustUser);
+    let alice = Browser::signed_in(&app, "alice").await;
+
+    // A custuser may not manage keys.
+    let bob_b = Browser::signed_in(&app, "bob").await;
+    assert_eq!(bob_b.get("/member/api-keys").await.0, StatusCode::FORBIDDEN);
+    // The custadmin makes one; it is shown once and stored hashed.
+    let r = alice.post("/member/api-keys", &[("name", "")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = alice
+        .post("/member/api-keys", &[("name", "autopeer robot")])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let key = new_key_of(&r.text().await.unwrap());
+    assert!(key.starts_with("ixpk_"));
+    let (_, page) = alice.get("/member/api-keys").await;
+    assert!(
+        page.contains("autopeer robot") && !page.contains(&key),
+        "shown once"
+    );
+    assert!(page.contains("never"), "not used yet");
+
+    // The key works for its customer's ASN only.
+    let (s, body) = post_json(&app, "/sessions", Some(&key), &acme_batch()).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let beta = json!([{"local_asn": 64501, "local_ip": "192.0.2.11", "peer_asn": RS_ASN, "peer_ip": "192.0.2.1", "location": loc()}]);
+    let (s, body) = post_json(&app, "/sessions", Some(&key), &beta).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(body.to_string().contains("does not belong"), "{body}");
+    let (s, list) = get(&app, "/sessions?asn=64500", Some(&key)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list["sessions"].as_array().unwrap().len(), 2);
+    let (_, page) = alice.get("/member/api-keys").await;
+    assert!(!page.contains(">never<"), "last use shown: {page}");
+    // With the key, the IX-F export shows contact emails.
+    let r = client()
+        .get(app.url("/participants.json"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["member_list"][0]["contact_email"].is_array(), "{doc}");
+    let r = client()
+        .get(app.url("/participants.json"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // A key of an opted-out customer is refused like its PeeringDB users.
+    let optout = app.with_conn(|c| {
+        ixp_portal::db::customers::by_shortname(c, "optout")
+            .unwrap()
+            .unwrap()
+    });
+    let (_, okey) = app
+        .with_conn(|c| ixp_portal::admin::api_keys::create(c, "test", Some(&optout), "x").unwrap());
+    let (s, body) = get(&app, "/sessions?asn=64502", Some(&okey)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(body.to_string().contains("opted out"));
+
+    // Staff key: the route-server configuration feed.
+    app.create_user("staff", PW, true);
+    let staff = Browser::signed_in(&app, "staff").await;
+    assert_eq!(alice.get("/staff/api-keys").await.0, StatusCode::FORBIDDEN);
+    let r = staff
+        .post("/staff/api-keys", &[("name", "rs config builder")])
+        .await;
+    let skey = new_key_of(&r.text().await.unwrap());
+    let rs1 = app.with_conn(|c| {
+        ixp_portal::db::lans::route_server_by_name(c, "rs1")
+            .unwrap()
+            .unwrap()
+            .id
+    });
+    let feed = format!("/api/v1/routeservers/{rs1}/sessions.json");
+    let r = client()
+        .get(app.url(&feed))
+        .bearer_auth(&skey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["route_server"]["asn"], RS_ASN);
+    let sessions = body["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "rs1 carries Acme's IPv4 session: {body}");
+    assert_eq!(sessions[0]["peer_ip"], "192.0.2.10");
+    assert_eq!(sessions[0]["as_set"], "AS-ACME");
+    assert_eq!(sessions[0]["max_prefixes"], 100);
+    for (token, status) in [
+        (Some(key.as_str()), StatusCode::FORBIDDEN),
+        (None, StatusCode::UNAUTHORIZED),
+    ] {
+        let mut r = client().get(app.url(&feed));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        assert_eq!(r.send().await.unwrap().status(), status);
+    }
+    let r = client()
+        .get(app.url("/api/v1/routeservers/999999/sessions.json"))
+        .bearer_auth(&skey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A staff key does not act for networks.
+    let (s, _) = post_json(&app, "/sessions", Some(&skey), &acme_batch()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Revoked: 401, and audited.
+    let kid = app.with_conn(|c| api_tokens::keys_of_customer(c, acme.id).unwrap()[0].id);
+    let r = alice
+        .post(&format!("/member/api-keys/{kid}/revoke"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (s, body) = get(&app, "/sessions?asn=64500", Some(&key)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(body.to_string().contains("revoked"));
+    // Another customer's admin cannot revoke it (not found).
+    let r = staff
+        .post(&format!("/staff/api-keys/{kid}/revoke"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(audit_of(&app, "api_key.create").len(), 3);
+    assert_eq!(audit_of(&app, "api_key.revoke").len(), 1);
 }

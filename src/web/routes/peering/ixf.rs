@@ -1,6 +1,6 @@
 //! `GET /participants.json` and `GET /api/v1/member-export/ixf/1.0`: the
 //! IX-F member export, for anyone (`Access-Control-Allow-Origin: *`);
-//! contact emails only for signed-in staff.
+//! contact emails only for signed-in staff and API-key callers.
 use super::super::super::ctx::Ctx;
 use super::super::super::error::AppError;
 use crate::db::connections;
@@ -18,8 +18,24 @@ fn json_error(status: actix_web::http::StatusCode, message: &str) -> HttpRespons
         .json(serde_json::json!({"errors": [{"name": "export", "errors": [message]}]}))
 }
 
-pub async fn export(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let staff = ctx.viewer.as_ref().is_some_and(|v| v.is_superuser());
+pub async fn export(ctx: Ctx, req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    let mut staff = ctx.viewer.as_ref().is_some_and(|v| v.is_superuser());
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        // An API key (a member's or staff's) also sees contact emails; a
+        // bad token is an error, not a silent anonymous answer.
+        match super::api::caller(&req, &ctx.app).await {
+            Ok(t) if t.kind != crate::db::api_tokens::KIND_PEERINGDB => staff = true,
+            Ok(_) => {}
+            Err(e) => {
+                let mut r = actix_web::ResponseError::error_response(&e);
+                r.headers_mut().insert(
+                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    header::HeaderValue::from_static("*"),
+                );
+                return Ok(r);
+            }
+        }
+    }
     let doc = ctx
         .app
         .db

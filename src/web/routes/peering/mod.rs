@@ -1,6 +1,7 @@
 //! The peering LAN data (staff pages), the IX-F member export and the
 //! Automated Peering API.
 mod api;
+mod api_keys;
 mod ixf;
 mod member;
 mod staff;
@@ -19,7 +20,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/staff/peering/sessions/{id}/status",
         web::post().to(staff_sessions::set_status),
     );
+    cfg.route(
+        "/api/v1/routeservers/{id}/sessions.json",
+        web::get().to(api::route_server_sessions),
+    );
     cfg.route("/participants.json", web::get().to(ixf::export))
         .route("/api/v1/member-export/ixf/1.0", web::get().to(ixf::export));
-    cfg.route("/member/peering", web::get().to(member::page));
+    cfg.route("/member/peering", web::get().to(member::page))
+        .route("/member/api-keys", web::get().to(api_keys::member_list))
+        .route("/member/api-keys", web::post().to(api_keys::member_create))
+        .route(
+            "/member/api-keys/{id}/revoke",
+            web::post().to(api_keys::member_revoke),
+        )
+        .route("/staff/api-keys", web::get().to(api_keys::staff_list))
+        .route("/staff/api-keys", web::post().to(api_keys::staff_create))
+        .route(
+            "/staff/api-keys/{id}/revoke",
+            web::post().to(api_keys::staff_revoke),
+        );
 }
