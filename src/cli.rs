@@ -52,6 +52,9 @@ pub enum Command {
     /// Manage customers' connections on the peering LANs.
     #[command(subcommand)]
     Connection(peering::ConnectionCmd),
+    /// Peering API keys.
+    #[command(subcommand)]
+    Apikey(peering::ApiKeyCmd),
 }
 
 #[derive(Args)]
@@ -292,6 +295,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lan(cmd) => peering::lan_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Routeserver(cmd) => peering::routeserver_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Connection(cmd) => peering::connection_cmd(&mut *open_db(&config)?.conn()?, cmd),
+        Command::Apikey(cmd) => peering::apikey_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Demo(_) | Command::FakePeeringdb(_) => unreachable!("handled above"),
     }
 }

@@ -7,6 +7,38 @@ use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
 
 #[derive(Subcommand)]
+pub enum ApiKeyCmd {
+    /// Create a Peering API key for a customer (or a staff key); the key is
+    /// printed once.
+    Create {
+        /// The customer's shortname; without it, a staff key.
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub fn apikey_cmd(c: &mut DbConnection, cmd: ApiKeyCmd) -> anyhow::Result<()> {
+    match cmd {
+        ApiKeyCmd::Create { customer, name } => {
+            let cu = match customer {
+                Some(s) => Some(
+                    customers::by_shortname(c, &s)?
+                        .ok_or_else(|| anyhow!("no customer with shortname {s:?}"))?,
+                ),
+                None => None,
+            };
+            let (id, key) = crate::admin::api_keys::create(c, ACTOR_CLI, cu.as_ref(), &name)
+                .map_err(|e| anyhow!("{e}"))?;
+            eprintln!("created API key {id} (shown once):");
+            println!("{key}");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
 pub enum IxpCmd {
     /// Set the IXP's own record (name, shortname, IX-F id, PeeringDB ix id,
     /// country, support email); options left out keep their value.

@@ -20,3 +20,18 @@ pub const MAX_BATCH: usize = 100;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// The audit actor of API actions without a portal user.
 pub const ACTOR_API: &str = "peering-api";
+
+/// The OpenAPI 3 description served at `/api/peering/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_openapi_document_is_json_with_our_paths() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).expect("JSON");
+        assert_eq!(doc["openapi"], "3.0.3");
+        for p in ["/auth", "/locations", "/sessions", "/sessions/{session_id}"] {
+            assert!(doc["paths"][p].is_object(), "{p}");
+        }
+    }
+}

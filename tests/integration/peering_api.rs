@@ -20,6 +20,7 @@ both_backends!(
     malformed_requests_store_nothing,
     pending_without_auto_approval,
     api_keys_members_and_staff,
+    responses_conform_to_the_openapi_document,
 );
 
 const API: &str = "/api/peering/v1";
@@ -819,4 +820,124 @@ async fn api_keys_members_and_staff(b: Backend) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(audit_of(&app, "api_key.create").len(), 3);
     assert_eq!(audit_of(&app, "api_key.revoke").len(), 1);
+}
+
+/// Checks that `status` is documented for the operation and that `body`
+/// validates against the documented schema (the document's components
+/// resolve its `$ref`s).
+fn conforms(doc: &Value, path: &str, method: &str, status: StatusCode, body: &Value) {
+    let op = &doc["paths"][path][method];
+    assert!(op.is_object(), "{method} {path} is documented");
+    let mut resp = op["responses"][status.as_str()].clone();
+    assert!(
+        resp.is_object(),
+        "{status} of {method} {path} is documented"
+    );
+    if let Some(r) = resp["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap();
+        resp = doc["components"]["responses"][name].clone();
+    }
+    let schema = resp["content"]["application/json"]["schema"].clone();
+    assert!(
+        schema.is_object(),
+        "{status} of {method} {path} has a JSON schema"
+    );
+    let root = json!({"allOf": [schema], "components": doc["components"]});
+    let validator = jsonschema::draft4::options()
+        .build(&root)
+        .expect("the schema compiles");
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path} {status}: {errors:?}\n{body:#}"
+    );
+}
+
+async fn responses_conform_to_the_openapi_document(b: Backend) {
+    let Some(app) = app_with(b, vec![]).await else {
+        return;
+    };
+    let r = client()
+        .get(app.url(&format!("{API}/openapi.json")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["servers"][0]["url"], API);
+
+    let code = code_for(&app, 0).await;
+    let (s, body) = post_json(
+        &app,
+        "/auth",
+        None,
+        &json!({"code": code, "redirect_uri": REDIRECT, "code_verifier": VERIFIER}),
+    )
+    .await;
+    conforms(&doc, "/auth", "post", s, &body);
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let t = Some(token.as_str());
+    let (s, body) = post_json(&app, "/auth", None, &json!({"code": "x"})).await;
+    conforms(&doc, "/auth", "post", s, &body);
+
+    let (s, body) = get(&app, &format!("/locations?asn={RS_ASN}"), t).await;
+    conforms(&doc, "/locations", "get", s, &body);
+    let (s, body) = get(&app, "/locations?asn=x", t).await;
+    conforms(&doc, "/locations", "get", s, &body);
+    let (s, body) = get(&app, &format!("/locations?asn={RS_ASN}"), None).await;
+    conforms(&doc, "/locations", "get", s, &body);
+
+    let (s, body) = post_json(&app, "/sessions", t, &acme_batch()).await;
+    conforms(&doc, "/sessions", "post", s, &body);
+    let sid = body["sessions"][0]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bad = json!([{"local_asn": 64500, "local_ip": "192.0.2.99", "peer_asn": RS_ASN, "peer_ip": "192.0.2.1", "location": loc()}]);
+    let (s, body) = post_json(&app, "/sessions", t, &bad).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    conforms(&doc, "/sessions", "post", s, &body);
+    for body_in in [json!("x"), Value::Array(vec![acme_batch()[0].clone(); 101])] {
+        let (s, body) = post_json(&app, "/sessions", t, &body_in).await;
+        conforms(&doc, "/sessions", "post", s, &body);
+    }
+    let (s, body) = post_json(&app, "/sessions", t, &json!([{"local_asn": 64501, "local_ip": "192.0.2.11", "peer_asn": RS_ASN, "peer_ip": "192.0.2.1"}])).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    conforms(&doc, "/sessions", "post", s, &body);
+    let (s, body) = post_json(&app, "/sessions", None, &acme_batch()).await;
+    conforms(&doc, "/sessions", "post", s, &body);
+
+    let (s, body) = get(&app, "/sessions?asn=64500&max_results=1", t).await;
+    assert!(body["next_token"].is_string());
+    conforms(&doc, "/sessions", "get", s, &body);
+    let (s, body) = get(&app, "/sessions?asn=64501", t).await;
+    conforms(&doc, "/sessions", "get", s, &body);
+
+    let (s, body) = get(&app, &format!("/sessions/{sid}"), t).await;
+    conforms(&doc, "/sessions/{session_id}", "get", s, &body);
+    let (s, body) = get(&app, "/sessions/none", t).await;
+    conforms(&doc, "/sessions/{session_id}", "get", s, &body);
+    let (s, body) = send(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/sessions/{sid}"),
+        t,
+        None,
+    )
+    .await;
+    conforms(&doc, "/sessions/{session_id}", "delete", s, &body);
+    assert_eq!(body["status"], "deleted");
+
+    // Every status the API can set is in the document's enum.
+    let statuses = doc["components"]["schemas"]["SessionStatus"]["enum"].clone();
+    for st in ixp_portal::domain::SessionStatus::ALL {
+        assert!(
+            statuses.as_array().unwrap().contains(&json!(st.as_str())),
+            "{st}"
+        );
+    }
+    // An unsupported method: 405 with the error shape.
+    let (s, body) = send(&app, reqwest::Method::PUT, "/sessions", t, None).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(body["errors"].is_array());
 }

@@ -566,6 +566,12 @@ async fn cli_sets_up_the_peering_lan(b: Backend) {
     let lans: serde_json::Value = serde_json::from_str(&ok(&["lan", "list", "--json"])).unwrap();
     assert_eq!(lans[0]["vlan_id"], 10);
 
+    // A Peering API key, printed once.
+    let key = ok(&["apikey", "create", "--customer", "acme", "--name", "robot"]);
+    assert!(key.trim().starts_with("ixpk_"), "{key}");
+    let (s, _, e) = run(&["apikey", "create", "--customer", "nobody", "--name", "x"]);
+    assert!(!s && e.contains("no customer"), "{e}");
+
     // Errors name the problem, with a non-zero exit.
     for (args, needle) in [
         (

@@ -24,19 +24,53 @@ use std::collections::HashMap;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/peering/v1")
-            .route("/auth", web::post().to(auth))
-            .route("/locations", web::get().to(locations))
-            .route("/sessions", web::post().to(create_sessions))
-            .route("/sessions", web::get().to(list_sessions))
-            .route("/sessions/{session_id}", web::get().to(get_session))
-            .route("/sessions/{session_id}", web::delete().to(delete_session))
+            .service(
+                web::resource("/openapi.json")
+                    .route(web::get().to(openapi))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/auth")
+                    .route(web::post().to(auth))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/locations")
+                    .route(web::get().to(locations))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/sessions")
+                    .route(web::post().to(create_sessions))
+                    .route(web::get().to(list_sessions))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/sessions/{session_id}")
+                    .route(web::get().to(get_session))
+                    .route(web::delete().to(delete_session))
+                    .default_service(web::to(method_not_allowed)),
+            )
             .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(ApiError::not_found(
-                    "path",
-                    "no such Peering API endpoint or method",
-                ))
+                Err::<HttpResponse, _>(ApiError::not_found("path", "no such Peering API endpoint"))
             })),
     );
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method",
+        "this endpoint does not support this method",
+    ))
+}
+
+/// The OpenAPI 3 description of this API (`src/peeringapi/openapi.json`).
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .body(crate::peeringapi::OPENAPI)
 }
 
 type ApiResult = Result<HttpResponse, ApiError>;
