@@ -410,7 +410,16 @@ pub fn request_one(
         created_at: t,
         updated_at: t,
     };
-    let id = match peering_sessions::insert(c, &new) {
+    // On PostgreSQL the insert runs in a savepoint, so that losing a race on
+    // the unique index leaves the batch's transaction usable; on SQLite the
+    // batch holds the write lock (BEGIN IMMEDIATE), so there is no race.
+    let inserted = match c {
+        DbConnection::Pg(_) => {
+            diesel::Connection::transaction(c, |c| peering_sessions::insert(c, &new))
+        }
+        DbConnection::Sqlite(_) => peering_sessions::insert(c, &new),
+    };
+    let id = match inserted {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => {
             // A concurrent request made it first: that one is the answer.

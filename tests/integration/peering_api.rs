@@ -21,6 +21,7 @@ both_backends!(
     pending_without_auto_approval,
     api_keys_members_and_staff,
     responses_conform_to_the_openapi_document,
+    concurrent_duplicates_make_one_session,
 );
 
 const API: &str = "/api/peering/v1";
@@ -940,4 +941,37 @@ async fn responses_conform_to_the_openapi_document(b: Backend) {
     let (s, body) = send(&app, reqwest::Method::PUT, "/sessions", t, None).await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
     assert!(body["errors"].is_array());
+}
+
+async fn concurrent_duplicates_make_one_session(b: Backend) {
+    let Some(app) = app_with(b, vec![]).await else {
+        return;
+    };
+    let token = token_for(&app, 0).await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (url, token) = (app.url(&format!("{API}/sessions")), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = client()
+                .post(url)
+                .bearer_auth(token)
+                .json(&acme_batch())
+                .send()
+                .await
+                .unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        let (s, body) = t.await.unwrap();
+        assert_eq!(s, StatusCode::OK, "{body}");
+        for x in body["sessions"].as_array().unwrap() {
+            ids.insert(x["session_id"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(ids.len(), 2, "one session per family");
+    assert_eq!(session_count(&app), 2);
+    assert_eq!(audit_of(&app, "peering_session.request").len(), 2);
 }
