@@ -242,6 +242,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     {
         let mut conn = db.conn()?;
         seed(&mut conn)?;
+        crate::demo_peering::seed(&mut conn)?;
         let hash = admin::hash_password(&password)?;
         admin::create_user(
             &mut conn,
@@ -277,6 +278,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("  staff sign-in:       admin / {password}");
         println!(
             "  members:             click \"Login with PeeringDB\" and pick a sample identity"
+        );
+        println!(
+            "  peering:             /staff/peering, /participants.json, /api/peering/v1/openapi.json"
         );
         println!(
             "  data:                {} (made anew at each start)",

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod demo_peering;
 pub mod domain;
 pub mod ixf;
 pub mod mail;
