@@ -77,13 +77,16 @@ fn seed(db: &Db, a: &Args) -> anyhow::Result<()> {
                     customers::name.eq(format!("Member Network {i:05}")),
                     customers::shortname.eq(format!("member{i:05}")),
                     customers::autsys.eq(Asn::new(asn_of(*i)).expect("valid")),
-                    customers::cust_type.eq(if i % 7 == 3 {
+                    // Odd customers include ineligible ones (skipped with a
+                    // reason at each login); even ones, which the identities
+                    // point at, are all eligible.
+                    customers::cust_type.eq(if i % 14 == 3 {
                         CustomerType::Associate
                     } else {
                         CustomerType::Full
                     }),
                     customers::status.eq(CustomerStatus::Normal),
-                    customers::peeringdb_oauth.eq(i % 11 != 5),
+                    customers::peeringdb_oauth.eq(i % 22 != 5),
                     customers::created_at.eq(t),
                     customers::updated_at.eq(t),
                 )
@@ -199,6 +202,10 @@ struct Stats {
     lat: Vec<u32>,
     errors: u64,
     server_errors: u64,
+    /// Error kinds: an HTTP status, or 1–6 for the login steps (1 start
+    /// failed, 2 no session or redirect, 3 provider unreachable, 4 no code,
+    /// 5 callback failed, 6 login refused).
+    kinds: std::collections::BTreeMap<u16, u64>,
 }
 
 struct Row {
@@ -208,6 +215,17 @@ struct Row {
     p99: f64,
     errors: u64,
     server_errors: u64,
+    kinds: std::collections::BTreeMap<u16, u64>,
+}
+
+impl Row {
+    fn errors_text(&self) -> String {
+        if self.kinds.is_empty() {
+            return "0".into();
+        }
+        let kinds: Vec<String> = self.kinds.iter().map(|(k, v)| format!("{v}×{k}")).collect();
+        format!("{} ({})", self.errors, kinds.join(", "))
+    }
 }
 
 fn pct(sorted: &[u32], p: f64) -> f64 {
@@ -238,6 +256,7 @@ where
                     Ok(us) => s.lat.push(us),
                     Err(code) => {
                         s.errors += 1;
+                        *s.kinds.entry(code).or_default() += 1;
                         if code >= 500 {
                             s.server_errors += 1;
                         }
@@ -255,6 +274,9 @@ where
             all.lat.extend(s.lat);
             all.errors += s.errors;
             all.server_errors += s.server_errors;
+            for (k, v) in s.kinds {
+                *all.kinds.entry(k).or_default() += v;
+            }
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -266,6 +288,7 @@ where
         p99: pct(&all.lat, 0.99),
         errors: all.errors,
         server_errors: all.server_errors,
+        kinds: all.kinds,
     }
 }
 
@@ -335,10 +358,10 @@ fn login_step(portal: String, sim: String, identities: usize, worker: usize) -> 
                 .await
                 .map_err(|_| 0u16)?;
             let us = t.elapsed().as_micros() as u32;
-            if done.status == 303 && done.location.as_deref() == Some("/") {
-                Ok(us)
-            } else {
-                Err(if done.status == 303 { 400 } else { done.status })
+            match (done.status, done.location.as_deref()) {
+                (303, Some("/")) => Ok(us),
+                (303, _) => Err(6),
+                (status, _) => Err(status),
             }
         })
     })
@@ -457,7 +480,10 @@ async fn main() -> anyhow::Result<()> {
             .args(["fake-peeringdb", "--bind", &sim_addr, "--profiles"])
             .arg(&profiles_file)
             .args(["--client-id", "bench", "--client-secret", "bench-secret"])
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .spawn()?,
     );
@@ -475,7 +501,10 @@ async fn main() -> anyhow::Result<()> {
             .env("PEERINGDB_OAUTH_CLIENT_ID", "bench")
             .env("PEERINGDB_OAUTH_CLIENT_SECRET", "bench-secret")
             .env("PEERINGDB_OAUTH_BASE_URL", format!("http://{sim_addr}"))
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .spawn()?,
     );
@@ -613,7 +642,7 @@ async fn main() -> anyhow::Result<()> {
         soak.rps / ceiling,
         soak.p50,
         soak.p99,
-        soak.errors
+        soak.errors_text()
     );
     println!();
     println!(
