@@ -23,7 +23,7 @@ pub async fn export(ctx: Ctx, req: actix_web::HttpRequest) -> Result<HttpRespons
     if req.headers().contains_key(header::AUTHORIZATION) {
         // An API key (a member's or staff's) also sees contact emails; a
         // bad token is an error, not a silent anonymous answer.
-        match super::api::caller(&req, &ctx.app).await {
+        match super::api_input::caller(&req, &ctx.app).await {
             Ok(t) if t.kind != crate::db::api_tokens::KIND_PEERINGDB => staff = true,
             Ok(_) => {}
             Err(e) => {

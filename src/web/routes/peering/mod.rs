@@ -1,9 +1,12 @@
 //! The peering LAN data (staff pages), the IX-F member export and the
 //! Automated Peering API.
 mod api;
+mod api_auth;
+mod api_input;
 mod api_keys;
 mod ixf;
 mod member;
+mod routeserver_feed;
 mod staff;
 mod staff_sessions;
 
@@ -22,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
     cfg.route(
         "/api/v1/routeservers/{id}/sessions.json",
-        web::get().to(api::route_server_sessions),
+        web::get().to(routeserver_feed::route_server_sessions),
     );
     cfg.route("/participants.json", web::get().to(ixf::export))
         .route("/api/v1/member-export/ixf/1.0", web::get().to(ixf::export));

@@ -1,0 +1,156 @@
+//! What the Peering API handlers share: reading bodies and query strings
+//! within limits, paging tokens, and the caller behind a bearer token.
+use super::super::super::App;
+use crate::auth::token::digest;
+use crate::db::api_tokens::{self, ApiToken, KIND_API_KEY, KIND_PEERINGDB};
+use crate::db::models::now;
+use crate::domain::Asn;
+use crate::peeringapi::{ApiError, MAX_BATCH, MAX_BODY_BYTES};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::StreamExt;
+use serde_json::Value;
+use std::collections::HashMap;
+
+pub(super) type ApiResult = Result<HttpResponse, ApiError>;
+
+pub(super) fn ok(v: Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(v)
+}
+
+/// The body, at most `MAX_BODY_BYTES` (413 beyond).
+pub(super) async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<Vec<u8>, ApiError> {
+    let too_large =
+        || ApiError::too_large(format!("the body is larger than {MAX_BODY_BYTES} bytes"));
+    if req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > MAX_BODY_BYTES)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| ApiError::bad_request("body", "the body could not be read"))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+pub(super) fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("body", format!("the body is not valid JSON: {e}")))
+}
+
+/// The query string as pairs (repeated keys: the last wins).
+pub(super) fn query(req: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+        .map(|v| v.into_iter().collect())
+        .map_err(|_| ApiError::bad_request("query", "the query string could not be read"))
+}
+
+pub(super) fn asn_param(q: &HashMap<String, String>) -> Result<Asn, ApiError> {
+    let v = q
+        .get("asn")
+        .ok_or_else(|| ApiError::bad_request("asn", "is required"))?;
+    v.trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(Asn::new)
+        .ok_or_else(|| ApiError::bad_request("asn", "must be an integer ASN from 1 to 4294967295"))
+}
+
+/// `max_results`: 0 (or absent) means the server's page size, 100.
+pub(super) fn max_results(q: &HashMap<String, String>) -> Result<i64, ApiError> {
+    match q.get("max_results") {
+        None => Ok(MAX_BATCH as i64),
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(0) => Ok(MAX_BATCH as i64),
+            Ok(n) if (1..=MAX_BATCH as i64).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request(
+                "max_results",
+                format!("must be an integer from 0 to {MAX_BATCH}"),
+            )),
+        },
+    }
+}
+
+pub(super) fn encode_token(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("after:{id}"))
+}
+
+pub(super) fn decode_token(q: &HashMap<String, String>) -> Result<i64, ApiError> {
+    let Some(t) = q.get("next_token").filter(|t| !t.is_empty()) else {
+        return Ok(0);
+    };
+    URL_SAFE_NO_PAD
+        .decode(t.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("after:").and_then(|n| n.parse::<i64>().ok()))
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| ApiError::bad_request("next_token", "is not a token this server issued"))
+}
+
+/// The caller: a usable bearer token (portal token or API key).
+pub(super) async fn caller(req: &HttpRequest, app: &web::Data<App>) -> Result<ApiToken, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::unauthorized("a bearer token is required: POST a PeeringDB authorization code to /api/peering/v1/auth"))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 200)
+        .ok_or_else(|| ApiError::unauthorized("use Authorization: Bearer <token>"))?;
+    let hash = digest(token);
+    app.db
+        .run(move |c| -> Result<_, ApiError> {
+            let Some(t) = api_tokens::by_hash(c, &hash)? else {
+                return Err(ApiError::unauthorized("the bearer token is not valid"));
+            };
+            let at = now();
+            if t.revoked_at.is_some() {
+                return Err(ApiError::unauthorized("the API key has been revoked"));
+            }
+            if !t.is_usable(at) {
+                return Err(ApiError::unauthorized(
+                    "the bearer token has expired: get a new one from /api/peering/v1/auth",
+                ));
+            }
+            if t.kind == KIND_API_KEY
+                && t.last_used_at
+                    .is_none_or(|u| at - u > chrono::Duration::seconds(60))
+            {
+                api_tokens::touch(c, t.id)?;
+            }
+            Ok(t)
+        })
+        .await
+}
+
+pub(super) fn actor_of(t: &ApiToken) -> String {
+    match t.kind.as_str() {
+        KIND_PEERINGDB => format!(
+            "peering-api:pdb-{} ({})",
+            t.peeringdb_user_id.unwrap_or_default(),
+            t.name
+        ),
+        _ => format!("peering-api:key-{} ({})", t.id, t.name),
+    }
+}
