@@ -3,8 +3,11 @@ use super::models::{NewUser, User, now};
 use super::schema::{affiliations, customers, users};
 use super::{DbConnection, lower};
 use crate::domain::Asn;
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::result::Error;
+use diesel::sql_types::{Bool, Text};
 
 pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<i64, Error> {
     diesel::insert_into(users::table)
@@ -143,14 +146,24 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<(Vec<User>, bool), Error> {
-    let mut rows = list_query(filter, after, limit + 1).load(conn)?;
+    let mut rows = list_query(conn, filter, after, limit + 1).load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
 }
 
 /// The query behind `list` (for `limit` rows), also for query-plan checks.
-pub fn list_query(filter: &UserFilter, after: Option<&str>, limit: i64) -> ListQuery<'static> {
+///
+/// The search is a case-insensitive substring of username, name or email
+/// (or the ASN of a linked customer). On SQLite, searches of 3 or more
+/// characters go through the FTS5 trigram index `users_search`; on
+/// PostgreSQL the same `LIKE` is served by pg_trgm indexes where installed.
+pub fn list_query(
+    conn: &DbConnection,
+    filter: &UserFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> ListQuery<'static> {
     let mut q = users::table
         .select(User::as_select())
         .order(users::username)
@@ -171,11 +184,27 @@ pub fn list_query(filter: &UserFilter, after: Option<&str>, limit: i64) -> ListQ
         .filter(|s| !s.is_empty())
     {
         let pattern = format!("%{}%", super::customers::escape_like(&s.to_lowercase()));
-        let text = users::username
+        let like = users::username
             .like(pattern.clone())
             .escape('\\')
             .or(lower(users::name).like(pattern.clone()).escape('\\'))
             .or(lower(users::email).like(pattern).escape('\\'));
+        let trigram = matches!(conn, DbConnection::Sqlite(_)) && s.chars().count() >= 3;
+        let text: Box<dyn BoxableExpression<users::table, super::MultiBackend, SqlType = Bool>> =
+            if trigram {
+                // A phrase of the whole text: its trigrams in a row, i.e. a
+                // substring (the trigram tokenizer ignores case).
+                let phrase = format!("\"{}\"", s.replace('"', "\"\""));
+                Box::new(
+                    sql::<Bool>(
+                        "users.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ",
+                    )
+                    .bind::<Text, _>(phrase)
+                    .sql(")"),
+                )
+            } else {
+                Box::new(like)
+            };
         q = match s.parse::<Asn>() {
             Ok(asn) => {
                 let linked = affiliations::table

@@ -97,7 +97,10 @@ fn seed(c: &mut DbConnection) {
 /// (no sort of the matching users).
 fn plan(app: &TestApp, filter: &UserFilter, after: Option<&str>) -> String {
     let plan = app
-        .with_conn(|c| explain(c, list_query(filter, after, 51)).unwrap())
+        .with_conn(|c| {
+            let q = list_query(c, filter, after, 51);
+            explain(c, q).unwrap()
+        })
         .join("\n");
     assert!(
         !plan.contains("Sort") && !plan.contains("TEMP B-TREE FOR ORDER BY"),
@@ -187,6 +190,28 @@ async fn hundred_thousand_users(b: Backend) {
         "affiliations",
         &["affiliations_user_customer"],
     );
+
+    // A substring search goes through the trigram index, not a scan.
+    let search = UserFilter {
+        search: Some("mber01234".into()),
+        ..Default::default()
+    };
+    let search_plan = app
+        .with_conn(|c| {
+            let q = list_query(c, &search, None, 51);
+            explain(c, q).unwrap()
+        })
+        .join("\n");
+    match b {
+        Backend::Sqlite => assert!(
+            search_plan.contains("users_search") && search_plan.contains("INDEX"),
+            "SQLite searches through the FTS5 trigram index:\n{search_plan}"
+        ),
+        Backend::Postgres => assert!(
+            search_plan.contains("_trgm") && !search_plan.contains("Seq Scan on users"),
+            "PostgreSQL searches through the pg_trgm indexes:\n{search_plan}"
+        ),
+    }
 
     // The pages render: first, deep, filtered, searched.
     let staff = Browser::signed_in(&app, "staff").await;
