@@ -47,6 +47,12 @@ pub struct DashboardPage {
     pub superuser: bool,
     /// Customers, users, users made by PeeringDB OAuth (staff only).
     pub stats: (i64, i64, i64),
+    /// The current customer's connections on the peering LANs.
+    pub connections: usize,
+    /// The current customer's route-server sessions (not deleted).
+    pub sessions: Vec<crate::db::peering_sessions::PeeringSession>,
+    /// Sessions waiting for staff (staff only).
+    pub pending_sessions: usize,
 }
 
 #[derive(Template, WebTemplate)]

@@ -618,6 +618,11 @@ async fn pending_without_auto_approval(b: Backend) {
     // Staff steer it: pending → approved → provisioned → established.
     app.create_user("staff", PW, true);
     let staff = Browser::signed_in(&app, "staff").await;
+    let (_, dash) = staff.get("/").await;
+    assert!(
+        dash.contains("<strong>2</strong><span>sessions waiting for approval"),
+        "{dash}"
+    );
     let (s, page) = staff.get("/staff/peering/sessions?status=pending").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
@@ -661,7 +666,12 @@ async fn pending_without_auto_approval(b: Backend) {
     let alice = Browser::signed_in(&app, "alice").await;
     let r = alice.post(&path, &[("status", "down")]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    // The member sees the sessions on their peering page.
+    // The member sees the sessions on the dashboard and their peering page.
+    let (_, dash) = alice.get("/").await;
+    assert!(
+        dash.contains("established") && dash.contains("2001:db8:100::10"),
+        "{dash}"
+    );
     let (_, page) = alice.get("/member/peering").await;
     assert!(page.contains(&sid), "{page}");
     assert!(page.contains("established"));

@@ -20,7 +20,39 @@ pub async fn dashboard(ctx: Ctx) -> Result<DashboardPage, AppError> {
     } else {
         (0, 0, 0)
     };
+    let cid = v.current_customer().map(|c| c.id);
+    let staff = v.is_superuser();
+    let (connections, sessions, pending_sessions) = ctx
+        .app
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let (n, list) = match cid {
+                Some(id) => (
+                    crate::db::connections::of_customer(c, id)?.len(),
+                    crate::db::peering_sessions::of_customer(c, id)?
+                        .into_iter()
+                        .filter(|s| s.status() != crate::domain::SessionStatus::Deleted)
+                        .collect(),
+                ),
+                None => (0, Vec::new()),
+            };
+            let pending = if staff {
+                crate::db::peering_sessions::recent(
+                    c,
+                    Some(crate::domain::SessionStatus::Pending),
+                    1000,
+                )?
+                .len()
+            } else {
+                0
+            };
+            Ok((n, list, pending))
+        })
+        .await?;
     Ok(DashboardPage {
+        connections,
+        sessions,
+        pending_sessions,
         chrome: ctx.chrome(),
         name: v.user.name.clone(),
         customer: v.current_customer().cloned(),
