@@ -130,3 +130,14 @@ pub fn staff_keys(conn: &mut DbConnection) -> Result<Vec<ApiToken>, Error> {
         .order(api_tokens::id.desc())
         .load(conn)
 }
+
+/// Drops portal tokens from `/auth` that expired before `before` (API keys
+/// are kept: their revocation is history the portal shows).
+pub fn purge_expired(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, Error> {
+    diesel::delete(
+        api_tokens::table
+            .filter(api_tokens::kind.eq(KIND_PEERINGDB))
+            .filter(api_tokens::expires_at.lt(before)),
+    )
+    .execute(conn)
+}

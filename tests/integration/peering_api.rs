@@ -424,8 +424,21 @@ async fn unauthorized_and_forbidden_paths(b: Backend) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(body.to_string().contains("expired"));
 
+    // Tokens expired for more than a day are purged at the next /auth.
+    let hash = ixp_portal::auth::token::digest(&token);
+    app.with_conn(|c| {
+        let t = api_tokens::by_hash(c, &hash).unwrap().unwrap();
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::days(2);
+        api_tokens::expire(c, t.id, past).unwrap();
+    });
+
     // Someone else's ASN.
     let token = token_for(&app, 0).await;
+    assert!(
+        app.with_conn(|c| api_tokens::by_hash(c, &hash).unwrap())
+            .is_none(),
+        "purged"
+    );
     let (s, body) = post_json(&app, "/sessions", Some(&token), &item(64501, "192.0.2.11")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert!(

@@ -110,6 +110,7 @@ pub async fn auth(req: HttpRequest, app: web::Data<App>, payload: web::Payload) 
         .run(move |c| -> Result<_, ApiError> {
             let t = now();
             write_tx(c, |c: &mut DbConnection| {
+                api_tokens::purge_expired(c, t - chrono::Duration::days(1))?;
                 api_tokens::insert(
                     c,
                     &NewApiToken {

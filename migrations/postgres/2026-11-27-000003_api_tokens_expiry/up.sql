@@ -1,0 +1,1 @@
+CREATE INDEX api_tokens_kind_expiry ON api_tokens (kind, expires_at);
