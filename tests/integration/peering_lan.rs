@@ -303,6 +303,23 @@ async fn staff_pages_validate_and_audit(b: Backend) {
     ] {
         assert!(page.contains(needle), "{needle} on the overview");
     }
+    // The customer's page shows its connection, and offers to add another
+    // with the customer chosen.
+    let (_, page) = staff.get(&format!("/staff/customers/{}", acme.id)).await;
+    assert!(
+        page.contains("192.0.2.10") && page.contains("1 connection(s)"),
+        "{page}"
+    );
+    let (_, page) = staff
+        .get(&format!(
+            "/staff/peering/connections/new?customer={}",
+            acme.id
+        ))
+        .await;
+    assert!(
+        page.contains(&format!("<option value=\"{}\" selected>", acme.id)),
+        "{page}"
+    );
     // The edit form of the connection shows the stored values; unchecking
     // the RS client box saves false.
     let id = all[0].id;

@@ -377,6 +377,10 @@ pub struct ViewPage {
     pub cancelled: bool,
     pub users: Vec<(Affiliation, User)>,
     pub logins: Vec<LoginRow>,
+    /// Connections on the peering LANs, with the LAN's name.
+    pub connections: Vec<(crate::db::connections::Connection, String)>,
+    /// Route-server sessions from the Peering API, newest first.
+    pub sessions: Vec<crate::db::peering_sessions::PeeringSession>,
 }
 
 pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -405,10 +409,22 @@ pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, App
                     record,
                 })
                 .collect();
-            Ok(Some((customer, members, logins)))
+            let lan_names: HashMap<i64, String> = crate::db::lans::lans(c)?
+                .into_iter()
+                .map(|l| (l.id, l.name))
+                .collect();
+            let conns = crate::db::connections::of_customer(c, id)?
+                .into_iter()
+                .map(|cn| {
+                    let lan = lan_names.get(&cn.lan_id).cloned().unwrap_or_default();
+                    (cn, lan)
+                })
+                .collect();
+            let sessions = crate::db::peering_sessions::of_customer(c, id)?;
+            Ok(Some((customer, members, logins, conns, sessions)))
         })
         .await?;
-    let Some((customer, users, logins)) = loaded else {
+    let Some((customer, users, logins, connections, sessions)) = loaded else {
         return Err(AppError::NotFound);
     };
     let page = ViewPage {
@@ -417,6 +433,8 @@ pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, App
         customer,
         users,
         logins,
+        connections,
+        sessions,
     };
     render(StatusCode::OK, &page)
 }
