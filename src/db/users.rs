@@ -61,13 +61,19 @@ pub fn update_profile(
     name: &str,
     email: &str,
 ) -> Result<usize, Error> {
-    diesel::update(users::table.find(id))
-        .set((
-            users::name.eq(name),
-            users::email.eq(email),
-            users::updated_at.eq(now()),
-        ))
-        .execute(conn)
+    // Only when something changed: a PeeringDB login sends the same name
+    // and email every time, and a no-op write still costs index upkeep.
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::name.ne(name).or(users::email.ne(email))),
+    )
+    .set((
+        users::name.eq(name),
+        users::email.eq(email),
+        users::updated_at.eq(now()),
+    ))
+    .execute(conn)
 }
 
 pub fn update_flags(
