@@ -44,6 +44,8 @@ pub struct Opts {
     pub profiles: Vec<Value>,
     /// A shorter provider timeout, for the timeout tests.
     pub provider_timeout: Option<std::time::Duration>,
+    /// Share the database of another test application (SPEC §5).
+    pub database_url: Option<String>,
 }
 
 /// A PostgreSQL database made for one test and dropped with it.
@@ -115,13 +117,14 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
 
 pub async fn spawn_with(backend: Backend, opts: Opts) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pg = match backend {
-        Backend::Postgres => Some(fresh_postgres()?),
-        Backend::Sqlite => None,
+    let pg = match (backend, &opts.database_url) {
+        (_, Some(_)) | (Backend::Sqlite, None) => None,
+        (Backend::Postgres, None) => Some(fresh_postgres()?),
     };
-    let database_url = match &pg {
-        Some(p) => p.url.clone(),
-        None => format!("sqlite:{}", dir.path().join("portal.sqlite").display()),
+    let database_url = match (&opts.database_url, &pg) {
+        (Some(shared), _) => shared.clone(),
+        (None, Some(p)) => p.url.clone(),
+        (None, None) => format!("sqlite:{}", dir.path().join("portal.sqlite").display()),
     };
     let sim = Simulator::new(
         SimConfig {

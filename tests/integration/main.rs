@@ -7,4 +7,5 @@ mod ixf;
 mod peering_api;
 mod peering_lan;
 mod peeringdb;
+mod scaling;
 mod staff;

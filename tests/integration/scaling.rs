@@ -1,0 +1,112 @@
+//! SPEC §5: several instances on one database behind a load balancer share
+//! nothing in memory that matters: a user signed in on one is signed in on
+//! the other, and failed logins are counted across both.
+use crate::both_backends;
+use crate::common::{Backend, Opts, TestApp, spawn_with};
+use reqwest::StatusCode;
+
+both_backends!(two_instances_share_sessions_and_throttling);
+
+async fn two_instances_share_sessions_and_throttling(b: Backend) {
+    let key = "k".repeat(32) + &"e".repeat(32);
+    let opts = Opts {
+        vars: vec![("SESSION_KEY", key.clone())],
+        ..Opts::default()
+    };
+    let Some(one) = spawn_with(b, opts).await else {
+        return;
+    };
+    let shared = Opts {
+        vars: vec![("SESSION_KEY", key)],
+        database_url: Some(one.database_url.clone()),
+        ..Opts::default()
+    };
+    let two = spawn_with(b, shared).await.expect("second instance");
+    one.create_user("nina", "correct horse battery", false);
+
+    // Sign in on one; the next request goes to the other, with the same cookie.
+    let cookie = signed_in_cookie(&one).await;
+    let on_two = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(two.url("/profile"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        on_two.status(),
+        StatusCode::OK,
+        "the session is valid on the other instance"
+    );
+    assert!(on_two.text().await.unwrap().contains("nina"));
+
+    // Throttling counts failures on both instances together.
+    for app in [&one, &two, &one, &two, &one] {
+        let r = app.login("nina", "wrong password!!").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let fresh = crate::common::client();
+    let token = crate::common::csrf_of(
+        &fresh
+            .get(two.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let r = fresh
+        .post(two.url("/login"))
+        .form(&[
+            ("username", "nina"),
+            ("password", "correct horse battery"),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "5 failures across both instances"
+    );
+}
+
+/// Signs in on `app` and returns the session cookie (`name=value`).
+async fn signed_in_cookie(app: &TestApp) -> String {
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = c.get(app.url("/login")).send().await.unwrap();
+    let first = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = crate::common::csrf_of(&page.text().await.unwrap());
+    let r = c
+        .post(app.url("/login"))
+        .header("Cookie", &first)
+        .form(&[
+            ("username", "nina"),
+            ("password", "correct horse battery"),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
