@@ -95,21 +95,27 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<PeeringSession>, 
         .optional()
 }
 
-/// A page of a member ASN's sessions (not deleted), by id after `after`.
+/// A page of a member ASN's sessions (not deleted), by id after `after`;
+/// only one customer's where given (customers may share an ASN).
 pub fn page_of_member(
     conn: &mut DbConnection,
     asn: Asn,
+    customer_id: Option<i64>,
     after: i64,
     limit: i64,
 ) -> Result<Vec<PeeringSession>, Error> {
-    peering_sessions::table
+    let mut q = peering_sessions::table
         .filter(peering_sessions::member_asn.eq(asn))
         .filter(peering_sessions::id.gt(after))
         .filter(peering_sessions::status.ne(SessionStatus::Deleted.as_str()))
         .order(peering_sessions::id)
         .limit(limit)
         .select(PeeringSession::as_select())
-        .load(conn)
+        .into_boxed();
+    if let Some(id) = customer_id {
+        q = q.filter(peering_sessions::customer_id.eq(id));
+    }
+    q.load(conn)
 }
 
 pub fn of_customer(

@@ -766,6 +766,55 @@ async fn api_keys_members_and_staff(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
+    // Customers sharing an ASN: a key sees its own customer's sessions only.
+    let twin = add_customer(&app, "Acme Twin", "acmetwin", 64500);
+    app.with_conn(|c| {
+        let lan = ixp_portal::db::lans::lan_by_name(c, "Main LAN")
+            .unwrap()
+            .unwrap();
+        ixp_portal::admin::peering::save_connection(
+            c,
+            "test",
+            None,
+            &ixp_portal::admin::peering::ConnectionInput {
+                customer_id: twin.id.to_string(),
+                lan_id: lan.id.to_string(),
+                ipv4_address: "192.0.2.50".into(),
+                speed_mbps: "1000".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    });
+    let (_, tkey) = app.with_conn(|c| {
+        ixp_portal::admin::api_keys::create(c, "test", Some(&twin), "twin").unwrap()
+    });
+    let twin_item = json!([{"local_asn": 64500, "local_ip": "192.0.2.50", "peer_asn": RS_ASN, "peer_ip": "192.0.2.1", "location": loc()}]);
+    let (s, body) = post_json(&app, "/sessions", Some(&tkey), &twin_item).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let twin_sid = body["sessions"][0]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, _) = post_json(&app, "/sessions", Some(&key), &twin_item).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "not Acme's address");
+    let (_, list) = get(&app, "/sessions?asn=64500", Some(&key)).await;
+    assert_eq!(
+        list["sessions"].as_array().unwrap().len(),
+        2,
+        "Acme's two only"
+    );
+    let (_, list) = get(&app, "/sessions?asn=64500", Some(&tkey)).await;
+    assert_eq!(
+        list["sessions"].as_array().unwrap().len(),
+        1,
+        "the twin's one"
+    );
+    let (s, _) = get(&app, &format!("/sessions/{twin_sid}"), Some(&key)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = get(&app, &format!("/sessions/{twin_sid}"), Some(&tkey)).await;
+    assert_eq!(s, StatusCode::OK);
+
     // A key of an opted-out customer is refused like its PeeringDB users.
     let optout = app.with_conn(|c| {
         ixp_portal::db::customers::by_shortname(c, "optout")
@@ -803,7 +852,11 @@ async fn api_keys_members_and_staff(b: Backend) {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["route_server"]["asn"], RS_ASN);
     let sessions = body["sessions"].as_array().unwrap();
-    assert_eq!(sessions.len(), 1, "rs1 carries Acme's IPv4 session: {body}");
+    assert_eq!(
+        sessions.len(),
+        2,
+        "rs1 carries the IPv4 sessions of Acme and its twin: {body}"
+    );
     assert_eq!(sessions[0]["peer_ip"], "192.0.2.10");
     assert_eq!(sessions[0]["as_set"], "AS-ACME");
     assert_eq!(sessions[0]["max_prefixes"], 100);
@@ -842,7 +895,7 @@ async fn api_keys_members_and_staff(b: Backend) {
         .post(&format!("/staff/api-keys/{kid}/revoke"), &[])
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert_eq!(audit_of(&app, "api_key.create").len(), 3);
+    assert_eq!(audit_of(&app, "api_key.create").len(), 4);
     assert_eq!(audit_of(&app, "api_key.revoke").len(), 1);
 }
 

@@ -5,7 +5,7 @@
 use super::super::super::App;
 use super::api_auth::auth;
 use super::api_input::*;
-use crate::db::api_tokens::ApiToken;
+use crate::db::api_tokens::{ApiToken, KIND_API_KEY};
 use crate::db::peering_sessions::{self, PeeringSession};
 use crate::db::{DbConnection, audit, lans, write_tx};
 use crate::domain::SessionStatus;
@@ -197,8 +197,9 @@ pub async fn list_sessions(req: HttpRequest, app: web::Data<App>) -> ApiResult {
     let (rows, more) = app
         .db
         .run(move |c| -> Result<_, ApiError> {
-            authorize(c, &token, asn)?;
-            let mut rows = peering_sessions::page_of_member(c, asn, after, limit + 1)?;
+            let customer = authorize(c, &token, asn)?;
+            let only = (token.kind == KIND_API_KEY).then_some(customer.id);
+            let mut rows = peering_sessions::page_of_member(c, asn, only, after, limit + 1)?;
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             Ok((rows, more))
@@ -219,7 +220,9 @@ fn visible(c: &mut DbConnection, token: &ApiToken, sid: &str) -> Result<PeeringS
     }
     let s = peering_sessions::by_session_id(c, sid)?.ok_or_else(not_found)?;
     match authorize(c, token, s.member_asn) {
-        Ok(cu) if cu.id == s.customer_id || cu.autsys == s.member_asn => Ok(s),
+        // A PeeringDB token acts for the ASN (every customer with it); an
+        // API key only for its own customer, even where customers share an ASN.
+        Ok(cu) if token.kind != KIND_API_KEY || cu.id == s.customer_id => Ok(s),
         Ok(_) => Err(not_found()),
         Err(e)
             if token.allowed().contains(&s.member_asn)
