@@ -304,21 +304,53 @@ async fn code_to_token_to_sessions_end_to_end(b: Backend) {
     let (s, body) = get(&app, "/sessions/ps-unknown", t).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(error_names(&body), vec!["session_id"]);
+    // Batch delete by reference (the published API's DELETE /sessions).
+    let sid2 = sessions[1]["session_id"].as_str().unwrap();
+    let refs = json!([{"session_id": sid2}, {"session_id": "ps-unknown"}]);
+    let (s, body) = send(
+        &app,
+        reqwest::Method::DELETE,
+        "/sessions",
+        t,
+        Some(refs.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["sessions"][0]["status"], "deleted");
+    assert_eq!(error_names(&body), vec!["sessions[1].session_id"]);
+    let (s, _) = send(
+        &app,
+        reqwest::Method::DELETE,
+        "/sessions",
+        t,
+        Some(json!([{"id": 1}]).to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = send(
+        &app,
+        reqwest::Method::DELETE,
+        "/sessions",
+        t,
+        Some(json!([{"session_id": "x"}]).to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // After a delete, a new request makes a new session.
     let (_, again) = post_json(&app, "/sessions", t, &acme_batch()).await;
     assert_ne!(
         again["sessions"][0]["session_id"],
         sessions[0]["session_id"]
     );
-    assert_eq!(
+    assert_ne!(
         again["sessions"][1]["session_id"],
         sessions[1]["session_id"]
     );
 
     // Every transition is audited.
-    assert_eq!(audit_of(&app, "peering_session.request").len(), 3);
-    assert_eq!(audit_of(&app, "peering_session.approve").len(), 3);
-    assert_eq!(audit_of(&app, "peering_session.delete").len(), 1);
+    assert_eq!(audit_of(&app, "peering_session.request").len(), 4);
+    assert_eq!(audit_of(&app, "peering_session.approve").len(), 4);
+    assert_eq!(audit_of(&app, "peering_session.delete").len(), 2);
     assert_eq!(audit_of(&app, "api_token.create").len(), 1);
     // The token is stored hashed.
     let stored = app
@@ -1005,6 +1037,18 @@ async fn responses_conform_to_the_openapi_document(b: Backend) {
     conforms(&doc, "/sessions/{session_id}", "delete", s, &body);
     assert_eq!(body["status"], "deleted");
 
+    let refs = json!([{"session_id": "nope"}]).to_string();
+    let (s, body) = send(&app, reqwest::Method::DELETE, "/sessions", t, Some(refs)).await;
+    conforms(&doc, "/sessions", "delete", s, &body);
+    let (s, body) = send(
+        &app,
+        reqwest::Method::DELETE,
+        "/sessions",
+        t,
+        Some("{}".into()),
+    )
+    .await;
+    conforms(&doc, "/sessions", "delete", s, &body);
     // Every status the API can set is in the document's enum.
     let statuses = doc["components"]["schemas"]["SessionStatus"]["enum"].clone();
     for st in ixp_portal::domain::SessionStatus::ALL {

@@ -10,6 +10,7 @@ use crate::db::peering_sessions::{self, PeeringSession};
 use crate::db::{DbConnection, audit, lans, write_tx};
 use crate::domain::SessionStatus;
 use crate::peeringapi::access::authorize;
+use crate::peeringapi::error::FieldError;
 use crate::peeringapi::request::{self, Outcome, location_id, session_json};
 use crate::peeringapi::{ApiError, MAX_BATCH};
 use actix_web::http::{StatusCode, header};
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/sessions")
                     .route(web::post().to(create_sessions))
                     .route(web::get().to(list_sessions))
+                    .route(web::delete().to(delete_sessions))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
@@ -259,28 +261,127 @@ pub async fn delete_session(
         .db
         .run(move |c| -> Result<_, ApiError> {
             let s = visible(c, &token, &sid)?;
-            if s.status() == SessionStatus::Deleted {
-                return Ok(s);
-            }
-            write_tx(c, |c: &mut DbConnection| {
-                peering_sessions::set_status(c, s.id, SessionStatus::Deleted)?;
-                let who = crate::db::customers::find(c, s.customer_id)?
-                    .map(|cu| cu.shortname)
-                    .unwrap_or_default();
-                audit::record(
-                    c,
-                    &actor,
-                    "peering_session.delete",
-                    &who,
-                    &format!(
-                        "session {} (AS{} {} with AS{} {}): {} → deleted",
-                        s.session_id, s.member_asn, s.member_ip, s.rs_asn, s.rs_ip, s.status
-                    ),
-                )?;
-                peering_sessions::find(c, s.id)?.ok_or(diesel::result::Error::NotFound)
-            })
-            .map_err(ApiError::from)
+            delete_one(c, s, &actor)
         })
         .await?;
     Ok(ok(session_json(&s)))
+}
+
+/// Moves a visible session to `deleted` (audited); an already deleted one
+/// is returned as it is.
+fn delete_one(
+    c: &mut DbConnection,
+    s: PeeringSession,
+    actor: &str,
+) -> Result<PeeringSession, ApiError> {
+    if s.status() == SessionStatus::Deleted {
+        return Ok(s);
+    }
+    write_tx(c, |c: &mut DbConnection| {
+        peering_sessions::set_status(c, s.id, SessionStatus::Deleted)?;
+        let who = crate::db::customers::find(c, s.customer_id)?
+            .map(|cu| cu.shortname)
+            .unwrap_or_default();
+        audit::record(
+            c,
+            actor,
+            "peering_session.delete",
+            &who,
+            &format!(
+                "session {} (AS{} {} with AS{} {}): {} → deleted",
+                s.session_id, s.member_asn, s.member_ip, s.rs_asn, s.rs_ip, s.status
+            ),
+        )?;
+        peering_sessions::find(c, s.id)?.ok_or(diesel::result::Error::NotFound)
+    })
+    .map_err(ApiError::from)
+}
+
+/// `DELETE /sessions` with `[{"session_id": …}, …]` (or `{"sessions":
+/// [...]}`), at most 100: like the single delete for each; answers the
+/// deleted sessions and per-item errors (422 when none could be deleted).
+pub async fn delete_sessions(
+    req: HttpRequest,
+    app: web::Data<App>,
+    payload: web::Payload,
+) -> ApiResult {
+    let token = caller(&req, &app).await?;
+    let body = read_body(&req, payload).await?;
+    let value = parse_json(&body)?;
+    let items = match &value {
+        Value::Array(a) => a.clone(),
+        Value::Object(o) => match o.get("sessions") {
+            Some(Value::Array(a)) => a.clone(),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "sessions",
+                    "must be an array of session references",
+                ));
+            }
+        },
+        _ => {
+            return Err(ApiError::bad_request(
+                "sessions",
+                "the body must be a JSON array of {\"session_id\": string}",
+            ));
+        }
+    };
+    if items.is_empty() {
+        return Err(ApiError::bad_request("sessions", "is empty"));
+    }
+    if items.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "sessions",
+            format!(
+                "at most {MAX_BATCH} sessions per request ({} sent)",
+                items.len()
+            ),
+        ));
+    }
+    let mut ids = Vec::new();
+    let mut shape = Vec::new();
+    for (i, v) in items.iter().enumerate() {
+        match v.get("session_id") {
+            Some(Value::String(s)) => ids.push((i, s.clone())),
+            _ => shape.push(FieldError::new(
+                format!("sessions[{i}].session_id"),
+                "is required and must be a string",
+            )),
+        }
+    }
+    if !shape.is_empty() {
+        return Err(ApiError::many(StatusCode::BAD_REQUEST, shape));
+    }
+    let actor = actor_of(&token);
+    let (sessions, errors) = app
+        .db
+        .run(move |c| -> Result<_, ApiError> {
+            let mut sessions = Vec::new();
+            let mut errors = Vec::new();
+            for (i, sid) in ids {
+                match visible(c, &token, &sid) {
+                    Ok(s) => sessions.push(session_json(&delete_one(c, s, &actor)?)),
+                    Err(e) if e.status.is_client_error() => {
+                        for fe in e.errors {
+                            errors.push(FieldError {
+                                name: format!("sessions[{i}].{}", fe.name),
+                                errors: fe.errors,
+                            });
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok((sessions, errors))
+        })
+        .await?;
+    let status = if sessions.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({"sessions": sessions, "errors": errors})))
 }
