@@ -83,6 +83,11 @@ pub fn sign_out(s: &Session) {
     s.renew();
 }
 
+/// Has a session last seen at `seen` (Unix seconds) been idle too long at `now`?
+pub fn is_idle(seen: i64, now: i64) -> bool {
+    now.saturating_sub(seen) > IDLE_SECONDS
+}
+
 /// The signed-in user id and password epoch, if the session is live. An
 /// idle session is ended here (with a notice).
 pub fn signed_in(s: &Session) -> Option<(i64, i32)> {
@@ -90,7 +95,7 @@ pub fn signed_in(s: &Session) -> Option<(i64, i32)> {
     let epoch = s.get::<i32>(EPOCH).ok().flatten().unwrap_or(-1);
     let seen = s.get::<i64>(SEEN).ok().flatten().unwrap_or(0);
     let t = now();
-    if t - seen > IDLE_SECONDS {
+    if is_idle(seen, t) {
         sign_out(s);
         flash(
             s,
@@ -103,4 +108,18 @@ pub fn signed_in(s: &Session) -> Option<(i64, i32)> {
         let _ = s.insert(SEEN, t);
     }
     Some((uid, epoch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_after_two_hours() {
+        let t = 1_800_000_000;
+        assert!(!is_idle(t, t));
+        assert!(!is_idle(t, t + IDLE_SECONDS));
+        assert!(is_idle(t, t + IDLE_SECONDS + 1));
+        assert!(is_idle(0, t), "a session without a seen time is idle");
+    }
 }
