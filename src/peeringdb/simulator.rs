@@ -164,11 +164,11 @@ async fn authorize(
             None => HttpResponse::BadRequest().finish(),
         };
     }
-    let profiles = lock(&state.profiles).clone();
+    let count = lock(&state.profiles).len();
     if let Some(index) = q
         .get("user")
         .and_then(|u| u.parse::<usize>().ok())
-        .filter(|i| *i < profiles.len())
+        .filter(|i| *i < count)
     {
         let code = random_token();
         lock(&state.codes).insert(
@@ -194,6 +194,9 @@ async fn authorize(
     }
     // The page where a developer picks who they are.
     let mut rows = String::new();
+    // The page where a developer picks who they are (the only place that
+    // needs the profiles themselves).
+    let profiles = lock(&state.profiles).clone();
     for (i, p) in profiles.iter().enumerate() {
         let name = p.get("name").and_then(Value::as_str).unwrap_or("(no name)");
         let nets: Vec<String> = p
