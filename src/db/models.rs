@@ -34,7 +34,7 @@ impl Customer {
         }
     }
     pub fn is_cancelled(&self, today: NaiveDate) -> bool {
-        self.date_left.is_some_and(|d| d <= today)
+        crate::domain::is_cancelled(self.date_left, today)
     }
 }
 

@@ -2,6 +2,11 @@
 use super::{Asn, CustomerStatus, CustomerType};
 use chrono::NaiveDate;
 
+/// SPEC §1: cancelled is a date left that is set and is today or earlier.
+pub fn is_cancelled(date_left: Option<NaiveDate>, today: NaiveDate) -> bool {
+    date_left.is_some_and(|d| d <= today)
+}
+
 /// The facts about a customer that the login rules look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerFacts {
@@ -38,7 +43,7 @@ impl Ineligible {
 impl CustomerFacts {
     /// Cancelled: a date left that is today or earlier.
     pub fn is_cancelled(&self, today: NaiveDate) -> bool {
-        self.date_left.is_some_and(|d| d <= today)
+        is_cancelled(self.date_left, today)
     }
 
     /// Rule 7: type full or probono, status normal, not cancelled, not opted out.

@@ -9,7 +9,7 @@ mod username;
 
 pub use asn::{Asn, AsnError};
 pub use codes::{CreatedBy, CustomerStatus, CustomerType, LoginMethod, Privilege};
-pub use customer::{CustomerFacts, Ineligible};
+pub use customer::{CustomerFacts, Ineligible, is_cancelled};
 pub use email::{Email, EmailError};
 pub use net::{Family, MacAddress, NetError, Prefix, parse_address};
 pub use session_status::SessionStatus;
