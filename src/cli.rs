@@ -55,6 +55,23 @@ pub enum Command {
     /// Peering API keys.
     #[command(subcommand)]
     Apikey(peering::ApiKeyCmd),
+    /// Login with PeeringDB: the re-check of PeeringDB-made links.
+    #[command(subcommand)]
+    Peeringdb(PeeringdbCmd),
+}
+
+#[derive(Subcommand)]
+pub enum PeeringdbCmd {
+    /// Re-check PeeringDB-made links now (SPEC §6.3): the users due, one
+    /// user, or every user with PeeringDB-made links; prints what changed.
+    Recheck {
+        /// Only this user, due or not.
+        #[arg(long, conflicts_with = "all")]
+        user: Option<String>,
+        /// Every user with PeeringDB-made links, due or not.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Args)]
@@ -164,6 +181,19 @@ pub enum UserCmd {
         #[arg(long, default_value = "custuser")]
         privilege: String,
     },
+    /// Remove a user's link to a customer; a PeeringDB-made one is also
+    /// blocked, so that PeeringDB logins do not bring it back.
+    Unlink {
+        username: String,
+        #[arg(long)]
+        customer: String,
+    },
+    /// Lift the block that keeps PeeringDB logins from linking a customer.
+    Unblock {
+        username: String,
+        #[arg(long)]
+        customer: String,
+    },
     /// List users.
     List {
         #[arg(long)]
@@ -224,7 +254,11 @@ pub fn customer_json(c: &Customer) -> serde_json::Value {
 }
 
 /// The JSON of a user (SPEC §4).
-pub fn user_json(u: &User, links: &[(Affiliation, Customer)]) -> serde_json::Value {
+pub fn user_json(
+    u: &User,
+    links: &[(Affiliation, Customer)],
+    blocks: &[crate::db::peeringdb_links::Block],
+) -> serde_json::Value {
     serde_json::json!({
         "id": u.id,
         "username": u.username,
@@ -239,7 +273,23 @@ pub fn user_json(u: &User, links: &[(Affiliation, Customer)]) -> serde_json::Val
             "asn": c.autsys,
             "privilege": a.privilege,
             "created_by": a.created_by,
+            "confirmed_at": a.confirmed_at.map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         })).collect::<Vec<_>>(),
+        "blocked": blocks.iter().map(|b| serde_json::json!({
+            "customer": b.customer_shortname,
+            "asn": b.asn,
+            "by": b.by.as_str(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn blocks_of_user(
+    conn: &mut crate::db::DbConnection,
+    u: &User,
+) -> anyhow::Result<Vec<crate::db::peeringdb_links::Block>> {
+    Ok(match u.peeringdb_id {
+        Some(id) => crate::db::peeringdb_links::blocks_of(conn, id)?,
+        None => Vec::new(),
     })
 }
 
@@ -296,6 +346,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Routeserver(cmd) => peering::routeserver_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Connection(cmd) => peering::connection_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Apikey(cmd) => peering::apikey_cmd(&mut *open_db(&config)?.conn()?, cmd),
+        Command::Peeringdb(cmd) => peeringdb_cmd(&config, open_db(&config)?, cmd),
         Command::Demo(_) | Command::FakePeeringdb(_) => unreachable!("handled above"),
     }
 }
@@ -308,11 +359,82 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async move {
         let app = crate::startup::build_app(config).await?;
+        crate::startup::start_background(&app);
         let running = crate::web::start(app)?;
         tracing::info!(address = %running.addr, "ixp-portal is listening");
         running.server.await?;
         Ok(())
     })
+}
+
+/// `peeringdb recheck`: under the same lease as the background task, so
+/// that a refresh token is never used twice at once.
+fn peeringdb_cmd(config: &Config, db: Db, cmd: PeeringdbCmd) -> anyhow::Result<()> {
+    use crate::peeringdb::recheck::{Rechecker, Select};
+    let PeeringdbCmd::Recheck { user, all } = cmd;
+    let select = match &user {
+        Some(name) => {
+            let u = users::by_username(&mut *db.conn()?, name)?
+                .ok_or_else(|| anyhow!("no user named {name:?}"))?;
+            Select::User(u.id)
+        }
+        None if all => Select::All,
+        None => Select::Due,
+    };
+    let client = match &config.peeringdb {
+        Some(p) => Some(crate::peeringdb::client::PeeringDbClient::new(p)?),
+        None => None,
+    };
+    if client.is_none() {
+        eprintln!(
+            "AUTH_PEERINGDB_ENABLED is off: only the link age (AUTH_PEERINGDB_LINK_MAX_AGE) is applied"
+        );
+    }
+    let rechecker = Rechecker {
+        db,
+        client,
+        secrets: crate::web::secret_box(config)?,
+        links: config.links,
+        privilege: config
+            .peeringdb
+            .as_ref()
+            .map_or(Privilege::CustUser, |p| p.privilege),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(async {
+        let holder = format!("cli:{}", crate::background::instance_name());
+        rechecker.batch_under_lease(&holder, 0, select).await
+    })?;
+    let Some(report) = report else {
+        bail!("a re-check is running in another instance of the portal; try again in a minute");
+    };
+    for line in &report.changes {
+        println!("{line}");
+    }
+    println!(
+        "checked {} user(s): {} confirmed by PeeringDB, {} failed (PeeringDB unreachable or unusable answer), {} refresh token(s) refused, {} change(s)",
+        report.checked,
+        report.refreshed,
+        report.failed,
+        report.tokens_refused,
+        report.changes.len()
+    );
+    if report.checked == 0 && report.changes.is_empty() {
+        bail!(if user.is_some() {
+            "that user is gone: nothing to re-check"
+        } else {
+            "no user is due for a re-check: nothing changed (use --all to re-check everyone)"
+        });
+    }
+    if report.failed > 0 {
+        bail!(
+            "PeeringDB could not be asked for {} user(s); their links stay as they were until the next re-check",
+            report.failed
+        );
+    }
+    Ok(())
 }
 
 fn customer_cmd(db: &Db, cmd: CustomerCmd) -> anyhow::Result<()> {
@@ -390,8 +512,11 @@ fn customer_cmd(db: &Db, cmd: CustomerCmd) -> anyhow::Result<()> {
             if a.no_peeringdb_oauth {
                 f.peeringdb_oauth = false;
             }
-            admin::update_customer(&mut conn, ACTOR_CLI, old.id, &f)?;
+            let revoked = admin::update_customer(&mut conn, ACTOR_CLI, old.id, &f)?;
             println!("updated customer {}", f.shortname);
+            for line in revoked {
+                println!("  {line}");
+            }
         }
         CustomerCmd::List { json } => {
             let all = customers::all(&mut conn)?;
@@ -484,6 +609,20 @@ fn user_cmd(db: &Db, cmd: UserCmd) -> anyhow::Result<()> {
                 }
             }
         }
+        UserCmd::Unlink { username, customer } => {
+            let (_, c, blocked) = admin::unlink_named(&mut conn, ACTOR_CLI, &username, &customer)?;
+            println!("removed {username}'s link to {}", c.shortname);
+            if blocked {
+                println!(
+                    "blocked: PeeringDB logins will not link {username} to {} again until `ixp-portal user unblock {username} --customer {}`",
+                    c.shortname, c.shortname
+                );
+            }
+        }
+        UserCmd::Unblock { username, customer } => {
+            admin::unblock_named(&mut conn, ACTOR_CLI, &username, &customer)?;
+            println!("lifted the block: PeeringDB logins may link {username} to {customer} again");
+        }
         UserCmd::List { json } => {
             let all = users::all(&mut conn)?;
             let mut links = affiliations::all_with_customers(&mut conn)?;
@@ -496,9 +635,9 @@ fn user_cmd(db: &Db, cmd: UserCmd) -> anyhow::Result<()> {
                             .filter(|(a, _)| a.user_id == u.id)
                             .cloned()
                             .collect();
-                        user_json(u, &mine)
+                        Ok(user_json(u, &mine, &blocks_of_user(&mut conn, u)?))
                     })
-                    .collect();
+                    .collect::<anyhow::Result<_>>()?;
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 links.sort_by_key(|(a, _)| a.user_id);
@@ -523,8 +662,12 @@ fn user_cmd(db: &Db, cmd: UserCmd) -> anyhow::Result<()> {
             let u = users::by_username(&mut conn, &username)?
                 .ok_or_else(|| anyhow!("no user named {username:?}"))?;
             let links = affiliations::of_user(&mut conn, u.id)?;
+            let blocks = blocks_of_user(&mut conn, &u)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&user_json(&u, &links))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&user_json(&u, &links, &blocks))?
+                );
             } else {
                 println!("username:     {}", u.username);
                 println!("name:         {}", u.name);
@@ -540,11 +683,25 @@ fn user_cmd(db: &Db, cmd: UserCmd) -> anyhow::Result<()> {
                 println!("disabled:     {}", u.disabled);
                 for (a, c) in links {
                     println!(
-                        "  {} (AS{}) {} by {}",
+                        "  {} (AS{}) {} by {}{}",
                         c.shortname,
                         c.autsys,
                         a.privilege,
-                        a.created_by.label()
+                        a.created_by.label(),
+                        a.confirmed_at
+                            .map(|t| format!(
+                                ", confirmed by PeeringDB {}",
+                                t.format("%Y-%m-%d %H:%M UTC")
+                            ))
+                            .unwrap_or_default()
+                    );
+                }
+                for b in blocks {
+                    println!(
+                        "  blocked from {} (AS{}): {}",
+                        b.customer_shortname,
+                        b.asn,
+                        b.by.removed_by()
                     );
                 }
             }

@@ -14,6 +14,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `SESSION_KEY`; when unset a key is generated once into the data directory.
     pub session_key: Option<Vec<u8>>,
+    /// `PORTAL_SECRET_KEY`: the key of secrets at rest (refresh tokens);
+    /// when unset, derived from the session key.
+    pub secret_key: Option<Vec<u8>>,
+    /// How PeeringDB-made links are kept confirmed (SPEC §6).
+    pub links: LinkPolicy,
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub peeringdb: Option<PeeringDbConfig>,
@@ -21,6 +26,47 @@ pub struct Config {
     /// request that passes every check is approved at once; otherwise it
     /// waits as `pending` for staff.
     pub peering_auto_approve: bool,
+}
+
+/// SPEC §6: how often PeeringDB-made links are re-checked, and how long
+/// one may go unconfirmed. All in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkPolicy {
+    /// `AUTH_PEERINGDB_RECHECK_INTERVAL`: how often the re-check runs.
+    pub recheck_interval: i64,
+    /// `AUTH_PEERINGDB_RECHECK_AFTER`: a user is due when their oldest
+    /// PeeringDB-made link was confirmed longer ago than this.
+    pub recheck_after: i64,
+    /// `AUTH_PEERINGDB_LINK_MAX_AGE`: unconfirmed longer, a link goes.
+    pub max_age: i64,
+}
+
+impl Default for LinkPolicy {
+    fn default() -> Self {
+        LinkPolicy {
+            recheck_interval: 3600,
+            recheck_after: 86_400,
+            max_age: 2_592_000,
+        }
+    }
+}
+
+/// A number of seconds, at least 1.
+fn parse_seconds(
+    var: &'static str,
+    value: Option<String>,
+    default: i64,
+) -> Result<i64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if (1..=10 * 365 * 86_400).contains(&n) => Ok(n),
+            _ => Err(err(
+                var,
+                format!("is {v:?}: give a number of seconds from 1 to 315360000"),
+            )),
+        },
+    }
 }
 
 #[derive(Clone)]
@@ -125,6 +171,37 @@ impl Config {
             Some(k) => Some(k.into_bytes()),
             None => None,
         };
+        let secret_key = match get("PORTAL_SECRET_KEY") {
+            Some(k) if k.trim().len() < 32 => {
+                return Err(err(
+                    "PORTAL_SECRET_KEY",
+                    format!(
+                        "is {} characters long: use at least 32 random characters (for example `openssl rand -hex 32`)",
+                        k.trim().len()
+                    ),
+                ));
+            }
+            Some(k) => Some(k.trim().as_bytes().to_vec()),
+            None => None,
+        };
+        let defaults = LinkPolicy::default();
+        let links = LinkPolicy {
+            recheck_interval: parse_seconds(
+                "AUTH_PEERINGDB_RECHECK_INTERVAL",
+                get("AUTH_PEERINGDB_RECHECK_INTERVAL"),
+                defaults.recheck_interval,
+            )?,
+            recheck_after: parse_seconds(
+                "AUTH_PEERINGDB_RECHECK_AFTER",
+                get("AUTH_PEERINGDB_RECHECK_AFTER"),
+                defaults.recheck_after,
+            )?,
+            max_age: parse_seconds(
+                "AUTH_PEERINGDB_LINK_MAX_AGE",
+                get("AUTH_PEERINGDB_LINK_MAX_AGE"),
+                defaults.max_age,
+            )?,
+        };
         let smtp_url = get("SMTP_URL");
         if let Some(u) = &smtp_url
             && !(u.starts_with("smtp://") || u.starts_with("smtps://"))
@@ -185,6 +262,8 @@ impl Config {
             database,
             data_dir,
             session_key,
+            secret_key,
+            links,
             smtp_url,
             mail_from,
             peeringdb,
@@ -277,6 +356,37 @@ mod tests {
         assert_eq!(
             cfg(&[("AUTH_PEERINGDB_ENABLED", "maybe")]).unwrap_err().var,
             "AUTH_PEERINGDB_ENABLED"
+        );
+        assert_eq!(
+            cfg(&[("PORTAL_SECRET_KEY", "short")]).unwrap_err().var,
+            "PORTAL_SECRET_KEY"
+        );
+        for var in [
+            "AUTH_PEERINGDB_RECHECK_INTERVAL",
+            "AUTH_PEERINGDB_RECHECK_AFTER",
+            "AUTH_PEERINGDB_LINK_MAX_AGE",
+        ] {
+            assert_eq!(cfg(&[(var, "0")]).unwrap_err().var, var);
+            assert_eq!(cfg(&[(var, "soon")]).unwrap_err().var, var);
+        }
+    }
+
+    #[test]
+    fn link_policy() {
+        assert_eq!(cfg(&[]).unwrap().links, LinkPolicy::default());
+        let c = cfg(&[
+            ("AUTH_PEERINGDB_RECHECK_INTERVAL", "60"),
+            ("AUTH_PEERINGDB_RECHECK_AFTER", "3600"),
+            ("AUTH_PEERINGDB_LINK_MAX_AGE", "86400"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.links,
+            LinkPolicy {
+                recheck_interval: 60,
+                recheck_after: 3600,
+                max_age: 86400
+            }
         );
     }
 }

@@ -1,7 +1,8 @@
 //! `ixp-portal demo`: the portal on a fresh SQLite file with sample members
 //! covering every eligibility rule, a superuser, and the PeeringDB simulator
-//! with sample identities, so Login with PeeringDB can be tried without an
-//! account on PeeringDB.
+//! with sample identities (`demo_identities`), so Login with PeeringDB can
+//! be tried without an account on PeeringDB. The re-check of SPEC §6.3 runs
+//! every minute, so that what staff change shows within minutes.
 use crate::admin::{self, NewStaffUser};
 use crate::config::Config;
 use crate::db::audit::ACTOR_CLI;
@@ -11,7 +12,6 @@ use crate::domain::{Asn, CustomerStatus as S, CustomerType as T, Email, Username
 use crate::peeringdb::simulator::{SimConfig, Simulator};
 use chrono::NaiveDate;
 use clap::Args;
-use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -30,6 +30,8 @@ pub struct DemoArgs {
 
 const CLIENT_ID: &str = "ixp-portal-demo";
 const CLIENT_SECRET: &str = "ixp-portal-demo-secret";
+/// The demo's re-check: every minute, for links confirmed over a minute ago.
+const RECHECK_SECONDS: &str = "60";
 
 fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d)
@@ -143,67 +145,7 @@ pub fn sample_customers() -> Vec<CustomerFields> {
     ]
 }
 
-fn net(id: i64, asn: i64, name: &str) -> Value {
-    json!({"id": id, "asn": asn, "name": name, "perms": 15})
-}
-
-/// Sample PeeringDB identities; `_note` is shown on the simulator's page.
-pub fn sample_profiles() -> Vec<Value> {
-    let person = |id: i64, name: &str, email: &str, nets: Vec<Value>, note: &str| {
-        json!({"id": id, "name": name, "given_name": name.split(' ').next(), "family_name": name.split(' ').nth(1),
-               "email": email, "verified_user": true, "verified_email": true, "networks": nets, "amr": ["pwd", "mfa"], "_note": note})
-    };
-    let mut unverified = person(
-        105,
-        "Vic Unverified",
-        "vic@example.org",
-        vec![net(1, 64500, "Example Networks")],
-        "not verified on PeeringDB: refused",
-    );
-    unverified["verified_email"] = json!(false);
-    vec![
-        person(
-            101,
-            "Jane Doe",
-            "jane@example.net",
-            vec![
-                net(1, 64500, "Example Networks"),
-                net(8, 64507, "Shared Hosting"),
-            ],
-            "linked to Example Networks and both customers sharing AS64507",
-        ),
-        person(
-            102,
-            "Oscar Opted",
-            "oscar@example.com",
-            vec![
-                net(3, 64502, "Private Telecom"),
-                net(2, 64501, "Community Wireless"),
-            ],
-            "first network opted out (skipped), pro-bono linked",
-        ),
-        person(
-            103,
-            "Nina Nomatch",
-            "nina@example.org",
-            vec![
-                net(4, 64503, "Suspended Transit"),
-                net(5, 64504, "Departed Carrier"),
-                net(6, 64505, "Associate"),
-                net(7, 64506, "Not Yet"),
-            ],
-            "only ineligible members: refused, no user created",
-        ),
-        person(
-            104,
-            "Sam Stranger",
-            "sam@example.org",
-            vec![net(9, 65550, "Not a member")],
-            "no member of this IXP: refused",
-        ),
-        unverified,
-    ]
-}
+pub use crate::demo_identities::sample_profiles;
 
 /// Loads the sample customers into an empty database.
 pub fn seed(conn: &mut DbConnection) -> anyhow::Result<()> {
@@ -212,6 +154,18 @@ pub fn seed(conn: &mut DbConnection) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Printed at start-up: how to see access follow PeeringDB (SPEC §6).
+const RECHECK_HINT: &[&str] = &[
+    "  re-check:            PeeringDB-made links are re-checked every minute here (by default hourly,",
+    "                       for links confirmed over a day ago); changes show in this log and in the",
+    "                       audit log (actor peeringdb-recheck). The simulator's profiles cannot be",
+    "                       edited, so change the portal side instead, as staff at /staff/customers:",
+    "                       untick \"Allow login via PeeringDB OAuth\" on Example Networks and its",
+    "                       PeeringDB-made links go at once; tick it on Private Telecom, or lift Bob's",
+    "                       block, and within about two minutes the re-check links Oscar or Bob (once",
+    "                       they have signed in with PeeringDB), without a login.",
+];
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let db_path = args.data_dir.join("demo.sqlite");
@@ -234,6 +188,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         ("PEERINGDB_OAUTH_CLIENT_ID", CLIENT_ID.into()),
         ("PEERINGDB_OAUTH_CLIENT_SECRET", CLIENT_SECRET.into()),
         ("PEERINGDB_OAUTH_BASE_URL", format!("http://{sim_bind}")),
+        ("AUTH_PEERINGDB_RECHECK_INTERVAL", RECHECK_SECONDS.into()),
+        ("AUTH_PEERINGDB_RECHECK_AFTER", RECHECK_SECONDS.into()),
     ]);
     let config = Config::from_lookup(|k| vars.get(k).cloned())?;
     let db = Db::open(&config.database)?;
@@ -243,6 +199,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         let mut conn = db.conn()?;
         seed(&mut conn)?;
         crate::demo_peering::seed(&mut conn)?;
+        crate::demo_identities::seed(&mut conn)?;
         let hash = admin::hash_password(&password)?;
         admin::create_user(
             &mut conn,
@@ -270,6 +227,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     rt.block_on(async move {
         let sim_running = sim.start(sim_bind)?;
         let app = crate::startup::build_app_with(config.clone(), db)?;
+        crate::startup::start_background(&app);
         let running = crate::web::start(app)?;
         println!();
         println!("  ixp-portal demo");
@@ -279,6 +237,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!(
             "  members:             click \"Login with PeeringDB\" and pick a sample identity"
         );
+        println!(
+            "                       (start with Jane, then Carla, the admin of Example Networks)"
+        );
+        for line in RECHECK_HINT {
+            println!("{line}");
+        }
         println!(
             "  peering:             /staff/peering, /participants.json, /api/peering/v1/openapi.json"
         );

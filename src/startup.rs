@@ -38,10 +38,18 @@ pub fn build_app_with(config: Config, db: Db) -> anyhow::Result<App> {
         Some(p) => Some(crate::peeringdb::client::PeeringDbClient::new(p)?),
         None => None,
     };
+    let secrets = crate::web::secret_box(&config)?;
     Ok(App {
         config,
         db,
         mailer,
         peeringdb,
+        secrets,
     })
+}
+
+/// Starts the background work of `serve` (SPEC §5): the PeeringDB
+/// re-check under a database lease.
+pub fn start_background(app: &App) -> tokio::task::JoinHandle<()> {
+    crate::background::spawn_recheck(app.rechecker())
 }

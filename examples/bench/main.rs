@@ -410,9 +410,11 @@ fn reconcile_bench(db: &Db, a: &Args) -> anyhow::Result<(f64, f64, u64, u64)> {
             privilege: Privilege::CustUser,
             require_mfa: false,
             today: chrono::Utc::now().date_naive(),
+            now: chrono::Utc::now().naive_utc(),
+            max_link_age: 2_592_000,
         };
         let mut c = db.conn()?;
-        process_login(&mut c, &profile, &policy, "127.0.0.1")?; // first login creates the links
+        process_login(&mut c, &profile, &policy, "127.0.0.1", None)?; // first login creates the links
         let counter = count.clone();
         c.set_instrumentation(move |e: diesel::connection::InstrumentationEvent<'_>| {
             if matches!(
@@ -424,7 +426,7 @@ fn reconcile_bench(db: &Db, a: &Args) -> anyhow::Result<(f64, f64, u64, u64)> {
         });
         count.store(0, Ordering::Relaxed);
         let t = Instant::now();
-        process_login(&mut c, &profile, &policy, "127.0.0.1")?;
+        process_login(&mut c, &profile, &policy, "127.0.0.1", None)?;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         c.set_instrumentation(
             diesel::connection::get_default_instrumentation()

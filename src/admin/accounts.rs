@@ -1,10 +1,11 @@
 //! Changes to users and their affiliations, shared by the staff pages, the
 //! member pages and the CLI. Each checks its scope inside the transaction
 //! and writes an audit entry with the change.
+use super::peeringdb_access::{block_after_removal, lift_block};
 use super::{AdminError, NewStaffUser, insert_user, link};
 use crate::db::models::{Affiliation, Customer, User};
 use crate::db::{DbConnection, affiliations, audit, customers, users, write_tx};
-use crate::domain::{CreatedBy, Email, Privilege, Username};
+use crate::domain::{BlockedBy, CreatedBy, Email, Privilege, Username};
 use std::collections::HashSet;
 
 /// Whose affiliations a change may touch.
@@ -52,13 +53,25 @@ fn load_in_scope(
     Ok((aff, user, customer))
 }
 
-/// Removes an affiliation. Returns the user and customer it linked.
+impl Scope {
+    /// Who a removal in this scope is attributed to, for a block.
+    pub fn blocked_by(self) -> BlockedBy {
+        match self {
+            Scope::Staff => BlockedBy::Staff,
+            Scope::Member { .. } => BlockedBy::Custadmin,
+        }
+    }
+}
+
+/// Removes an affiliation; a PeeringDB-made one is also blocked, so that
+/// the next PeeringDB login does not bring it back (SPEC §6.2). Returns
+/// the user and customer it linked, and whether a block now keeps them apart.
 pub fn unlink(
     conn: &mut DbConnection,
     actor: &str,
     affiliation_id: i64,
     scope: Scope,
-) -> Result<(User, Customer), AdminError> {
+) -> Result<(User, Customer, bool), AdminError> {
     write_tx(conn, |c| {
         let (aff, user, customer) = load_in_scope(c, affiliation_id, scope)?;
         affiliations::delete(c, aff.id)?;
@@ -78,8 +91,97 @@ pub fn unlink(
                 aff.created_by.label()
             ),
         )?;
-        Ok((user, customer))
+        let blocked = block_after_removal(
+            c,
+            actor,
+            &user.username,
+            user.peeringdb_id,
+            aff.created_by,
+            &customer,
+            scope.blocked_by(),
+        )?;
+        Ok((user, customer, blocked))
     })
+}
+
+/// Lifts the block of a PeeringDB identity on a customer: staff anywhere,
+/// a member's admin on their own customer only. False when there was none.
+pub fn unblock(
+    conn: &mut DbConnection,
+    actor: &str,
+    customer_id: i64,
+    peeringdb_id: i64,
+    scope: Scope,
+) -> Result<bool, AdminError> {
+    if let Scope::Member {
+        customer_id: own, ..
+    } = scope
+        && own != customer_id
+    {
+        return Err(AdminError::NotFound("no such block".into()));
+    }
+    write_tx(conn, |c| {
+        let customer = customers::find(c, customer_id)?
+            .ok_or_else(|| AdminError::NotFound("no such customer".into()))?;
+        let subject = users::by_peeringdb_id(c, peeringdb_id)?
+            .map(|u| u.username)
+            .unwrap_or_else(|| format!("peeringdb:{peeringdb_id}"));
+        let why = match scope {
+            Scope::Staff => "lifted by the exchange's staff",
+            Scope::Member { .. } => "lifted by the network's administrator",
+        };
+        lift_block(c, actor, &subject, peeringdb_id, &customer, why)
+    })
+}
+
+fn user_and_customer(
+    c: &mut DbConnection,
+    username: &str,
+    shortname: &str,
+) -> Result<(User, Customer), AdminError> {
+    let user = users::by_username(c, username)?
+        .ok_or_else(|| AdminError::NotFound(format!("no user named {username:?}")))?;
+    let customer = customers::by_shortname(c, shortname)?
+        .ok_or_else(|| AdminError::NotFound(format!("no customer with shortname {shortname:?}")))?;
+    Ok((user, customer))
+}
+
+/// `user unlink USERNAME --customer SHORTNAME` (staff scope).
+pub fn unlink_named(
+    conn: &mut DbConnection,
+    actor: &str,
+    username: &str,
+    shortname: &str,
+) -> Result<(User, Customer, bool), AdminError> {
+    let (user, customer) = user_and_customer(conn, username, shortname)?;
+    let aff = affiliations::find(conn, user.id, customer.id)?.ok_or_else(|| {
+        AdminError::NotFound(format!(
+            "{username} is not linked to {shortname}: nothing to remove"
+        ))
+    })?;
+    unlink(conn, actor, aff.id, Scope::Staff)
+}
+
+/// `user unblock USERNAME --customer SHORTNAME` (staff scope).
+pub fn unblock_named(
+    conn: &mut DbConnection,
+    actor: &str,
+    username: &str,
+    shortname: &str,
+) -> Result<(), AdminError> {
+    let (user, customer) = user_and_customer(conn, username, shortname)?;
+    let pdb_id = user.peeringdb_id.ok_or_else(|| {
+        AdminError::NotFound(format!(
+            "{username} has no PeeringDB identity, so nothing blocks it"
+        ))
+    })?;
+    if unblock(conn, actor, customer.id, pdb_id, Scope::Staff)? {
+        Ok(())
+    } else {
+        Err(AdminError::NotFound(format!(
+            "{username} is not blocked from {shortname}: nothing to lift"
+        )))
+    }
 }
 
 /// Changes the privilege of an affiliation (custuser ↔ custadmin).

@@ -10,10 +10,11 @@ use crate::domain::{Asn, CreatedBy, Email, Privilege, Username};
 mod accounts;
 pub mod api_keys;
 pub mod peering;
+pub mod peeringdb_access;
 pub mod sessions;
 pub use accounts::{
-    Added, Scope, UserEdit, add_member_by_email, delete_user, free_username, set_privilege, unlink,
-    update_user,
+    Added, Scope, UserEdit, add_member_by_email, delete_user, free_username, set_privilege,
+    unblock, unblock_named, unlink, unlink_named, update_user,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -127,12 +128,15 @@ pub fn create_customer(
     })
 }
 
+/// Changes a customer. When the change ends its eligibility for PeeringDB
+/// logins (or its ASN), its PeeringDB-made links go in the same
+/// transaction (SPEC §6.1); returns a line per link removed or user deleted.
 pub fn update_customer(
     conn: &mut DbConnection,
     actor: &str,
     id: i64,
     fields: &CustomerFields,
-) -> Result<(), AdminError> {
+) -> Result<Vec<String>, AdminError> {
     write_tx(conn, |c| {
         let old = customers::find(c, id)?
             .ok_or_else(|| AdminError::NotFound("no such customer".into()))?;
@@ -153,7 +157,14 @@ pub fn update_customer(
                 &changes.join("; "),
             )?;
         }
-        Ok(())
+        match peeringdb_access::revocation_cause(&old, fields, crate::db::models::today()) {
+            Some(cause) => {
+                let customer = customers::find(c, id)?
+                    .ok_or_else(|| AdminError::NotFound("no such customer".into()))?;
+                peeringdb_access::revoke_customer_links(c, actor, &customer, cause)
+            }
+            None => Ok(Vec::new()),
+        }
     })
 }
 
@@ -238,6 +249,10 @@ pub fn link(
         return Ok(false);
     }
     affiliations::insert(c, user.id, customer.id, privilege, created_by)?;
+    // Linking by hand lifts a block on this customer (SPEC §6.2).
+    if let Some(pdb_id) = user.peeringdb_id {
+        peeringdb_access::lift_block(c, actor, &user.username, pdb_id, customer, "linked by hand")?;
+    }
     if user.current_customer_id.is_none() {
         users::set_current_customer(c, user.id, Some(customer.id))?;
     }

@@ -1,3 +1,4 @@
-//! Secrets: password hashes and random tokens.
+//! Secrets: password hashes, random tokens, and secrets kept at rest.
 pub mod password;
+pub mod secret_box;
 pub mod token;

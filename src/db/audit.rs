@@ -7,6 +7,8 @@ use diesel::result::Error;
 
 pub const ACTOR_CLI: &str = "cli";
 pub const ACTOR_OAUTH: &str = "peeringdb-oauth";
+/// The re-check of PeeringDB-made links, and their expiry (SPEC §6).
+pub const ACTOR_RECHECK: &str = "peeringdb-recheck";
 
 pub fn record(
     conn: &mut DbConnection,

@@ -6,9 +6,11 @@ pub mod connections;
 pub mod customers;
 pub mod explain;
 pub mod lans;
+pub mod leases;
 pub mod logins;
 pub mod models;
 pub mod peering_sessions;
+pub mod peeringdb_links;
 pub mod resets;
 pub mod schema;
 pub mod users;
@@ -99,13 +101,18 @@ pub enum DbError {
 impl DbError {
     /// A conflict that a retry of the whole transaction may resolve.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             DbError::Query(DieselError::DatabaseError(
                 DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
-                _
-            ))
-        )
+                _,
+            )) => true,
+            // PostgreSQL ended one of two transactions that waited on each
+            // other (SQLSTATE 40P01); running it again is the remedy.
+            DbError::Query(DieselError::DatabaseError(_, info)) => {
+                info.message().contains("deadlock detected")
+            }
+            _ => false,
+        }
     }
 }
 

@@ -108,6 +108,8 @@ pub struct Affiliation {
     pub last_login_at: Option<NaiveDateTime>,
     pub last_login_from: Option<String>,
     pub last_login_via: Option<String>,
+    /// When PeeringDB last confirmed a PeeringDB-made link (SPEC §6.3).
+    pub confirmed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

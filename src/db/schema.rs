@@ -47,6 +47,7 @@ diesel::table! {
         last_login_at -> Nullable<Timestamp>,
         last_login_from -> Nullable<Text>,
         last_login_via -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -187,7 +188,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    peeringdb_blocks (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        peeringdb_id -> BigInt,
+        blocked_by -> Text,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    peeringdb_tokens (user_id) {
+        user_id -> BigInt,
+        refresh_token -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+        last_run_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(affiliations -> customers (customer_id));
+diesel::joinable!(peeringdb_blocks -> customers (customer_id));
+diesel::joinable!(peeringdb_tokens -> users (user_id));
 diesel::joinable!(affiliations -> users (user_id));
 diesel::joinable!(login_records -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -210,4 +241,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     connections,
     api_tokens,
     peering_sessions,
+    peeringdb_blocks,
+    peeringdb_tokens,
+    leases,
 );

@@ -1,4 +1,5 @@
 //! Typed values, made once at the edge (parse, don't validate).
+mod access;
 mod asn;
 mod codes;
 mod customer;
@@ -7,6 +8,7 @@ mod net;
 mod session_status;
 mod username;
 
+pub use access::{BlockedBy, Cause, human_duration};
 pub use asn::{Asn, AsnError};
 pub use codes::{CreatedBy, CustomerStatus, CustomerType, LoginMethod, Privilege};
 pub use customer::{CustomerFacts, Ineligible, is_cancelled};

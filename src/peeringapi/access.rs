@@ -2,7 +2,7 @@
 //! to manage peering sessions (or API keys of a customer), and the
 //! customer behind the ASN must be eligible under the login rules.
 use super::ApiError;
-use crate::db::api_tokens::{ApiToken, KIND_API_KEY, KIND_STAFF_KEY};
+use crate::db::api_tokens::{ApiToken, KIND_API_KEY, KIND_PEERINGDB, KIND_STAFF_KEY};
 use crate::db::models::{Customer, today};
 use crate::db::{DbConnection, customers};
 use crate::domain::Asn;
@@ -72,8 +72,29 @@ pub fn authorize(c: &mut DbConnection, token: &ApiToken, asn: Asn) -> Result<Cus
             format!("AS{asn} is not a member of this IXP"),
         ));
     }
-    let day = today();
     let mut reason = None;
+    // A PeeringDB identity that staff or the network's admin removed from
+    // a customer may not act for it through the API either (SPEC §6.2).
+    let candidates = match token
+        .peeringdb_user_id
+        .filter(|_| token.kind == KIND_PEERINGDB)
+    {
+        Some(pdb) => {
+            let blocks = crate::db::peeringdb_links::blocks_of(c, pdb)?;
+            let (blocked, open): (Vec<Customer>, Vec<Customer>) = candidates
+                .into_iter()
+                .partition(|cu| blocks.iter().any(|b| b.customer_id == cu.id));
+            if let Some(b) = blocked
+                .first()
+                .and_then(|cu| blocks.iter().find(|b| b.customer_id == cu.id))
+            {
+                reason = Some(format!("your access was {}", b.by.removed_by()));
+            }
+            open
+        }
+        None => candidates,
+    };
+    let day = today();
     for cu in candidates {
         match cu.facts().eligibility(day) {
             Ok(()) => return Ok(cu),

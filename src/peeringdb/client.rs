@@ -2,11 +2,14 @@
 //! code exchange (client credentials in the form body), and the profile.
 use super::profile::{MAX_PROFILE_BYTES, Profile, ProfileError};
 use crate::config::PeeringDbConfig;
-use oauth2::basic::BasicClient;
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
+    AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 type OAuthClient =
@@ -15,10 +18,13 @@ type OAuthClient =
 /// How long any call to PeeringDB may take.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most a token or profile response may carry (SPEC §8).
+pub const MAX_RESPONSE_BYTES: usize = MAX_PROFILE_BYTES;
+
 #[derive(Clone)]
 pub struct PeeringDbClient {
     oauth: OAuthClient,
-    http: reqwest::Client,
+    http: LimitedHttp,
     profile_url: url::Url,
     scopes: Vec<&'static str>,
 }
@@ -34,6 +40,89 @@ pub enum ProviderError {
     ProfileStatus(u16),
     #[error("profile is malformed: {0}")]
     Profile(#[from] ProfileError),
+    /// The provider refused the refresh token (`invalid_grant`): it is
+    /// expired or revoked, and will never work again.
+    #[error("the refresh token was refused (invalid_grant)")]
+    RefreshRefused,
+}
+
+/// What a token exchange brought: the profile, and the refresh token when
+/// the provider issued one.
+#[derive(Debug)]
+pub struct Fetched {
+    pub profile: Profile,
+    pub refresh_token: Option<String>,
+}
+
+/// What a refresh brought: the rotated refresh token (if any), and the
+/// profile or why it could not be read.
+#[derive(Debug)]
+pub struct Refreshed {
+    pub refresh_token: Option<String>,
+    pub profile: Result<Profile, ProviderError>,
+}
+
+/// Why reading a response body stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("the response is larger than {MAX_RESPONSE_BYTES} bytes")]
+    TooLarge,
+    #[error("{0}")]
+    Http(String),
+}
+
+/// Reads a body up to `MAX_RESPONSE_BYTES`, refusing more before it arrives.
+async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| BodyError::Http(e.without_url().to_string()))?
+    {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The HTTP client the OAuth exchanges go through: reqwest (no redirects,
+/// a timeout) with the body size limited, which the oauth2 crate's own
+/// reqwest client does not do.
+#[derive(Clone)]
+pub struct LimitedHttp(reqwest::Client);
+
+impl<'c> AsyncHttpClient<'c> for LimitedHttp {
+    type Error = BodyError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, BodyError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let request: reqwest::Request = request
+                .try_into()
+                .map_err(|e: reqwest::Error| BodyError::Http(e.without_url().to_string()))?;
+            let resp = self
+                .0
+                .execute(request)
+                .await
+                .map_err(|e| BodyError::Http(e.without_url().to_string()))?;
+            let mut builder = oauth2::http::Response::builder().status(resp.status());
+            for (name, value) in resp.headers() {
+                builder = builder.header(name, value);
+            }
+            let body = read_limited(resp).await?;
+            builder
+                .body(body)
+                .map_err(|e| BodyError::Http(e.to_string()))
+        })
+    }
 }
 
 fn endpoint(base: &url::Url, path: &str) -> Result<url::Url, String> {
@@ -65,6 +154,7 @@ impl PeeringDbClient {
             .timeout(timeout)
             .user_agent(concat!("ixp-portal/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let http = LimitedHttp(http);
         let mut scopes = vec!["profile", "email", "networks"];
         if cfg.require_mfa {
             scopes.push("amr");
@@ -92,12 +182,12 @@ impl PeeringDbClient {
         (url, state.secret().clone(), verifier.secret().clone())
     }
 
-    /// Exchanges the code and reads the profile.
+    /// Exchanges the code and reads the profile; keeps the refresh token.
     pub async fn fetch_profile(
         &self,
         code: &str,
         verifier: &str,
-    ) -> Result<Profile, ProviderError> {
+    ) -> Result<Fetched, ProviderError> {
         let token = self
             .oauth
             .exchange_code(AuthorizationCode::new(code.to_string()))
@@ -105,7 +195,35 @@ impl PeeringDbClient {
             .request_async(&self.http)
             .await
             .map_err(|e| ProviderError::Token(describe_token_error(&e)))?;
-        self.read_profile(token.access_token().secret()).await
+        let profile = self.read_profile(token.access_token().secret()).await?;
+        Ok(Fetched {
+            profile,
+            refresh_token: token.refresh_token().map(|t| t.secret().clone()),
+        })
+    }
+
+    /// The re-check of SPEC §6.3: a `refresh_token` grant (client
+    /// credentials in the body), then the profile. The provider may rotate
+    /// the refresh token: the new one comes back even when the profile
+    /// request then fails, since the old one is spent.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Refreshed, ProviderError> {
+        let token = self
+            .oauth
+            .exchange_refresh_token(&RefreshToken::new(refresh_token.to_string()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match &e {
+                RequestTokenError::ServerResponse(r)
+                    if *r.error() == BasicErrorResponseType::InvalidGrant =>
+                {
+                    ProviderError::RefreshRefused
+                }
+                _ => ProviderError::Token(describe_token_error(&e)),
+            })?;
+        Ok(Refreshed {
+            refresh_token: token.refresh_token().map(|t| t.secret().clone()),
+            profile: self.read_profile(token.access_token().secret()).await,
+        })
     }
 
     /// Exchanges a code that a third party obtained for this portal's OAuth
@@ -134,8 +252,9 @@ impl PeeringDbClient {
     }
 
     async fn read_profile(&self, access_token: &str) -> Result<Profile, ProviderError> {
-        let mut resp = self
+        let resp = self
             .http
+            .0
             .get(self.profile_url.clone())
             .bearer_auth(access_token)
             .send()
@@ -144,23 +263,10 @@ impl PeeringDbClient {
         if !resp.status().is_success() {
             return Err(ProviderError::ProfileStatus(resp.status().as_u16()));
         }
-        if resp
-            .content_length()
-            .is_some_and(|n| n > MAX_PROFILE_BYTES as u64)
-        {
-            return Err(ProfileError::TooLarge.into());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| ProviderError::ProfileHttp(e.without_url().to_string()))?
-        {
-            if body.len() + chunk.len() > MAX_PROFILE_BYTES {
-                return Err(ProfileError::TooLarge.into());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_limited(resp).await.map_err(|e| match e {
+            BodyError::TooLarge => ProviderError::Profile(ProfileError::TooLarge),
+            BodyError::Http(e) => ProviderError::ProfileHttp(e),
+        })?;
         Ok(Profile::parse(&body)?)
     }
 }

@@ -35,6 +35,13 @@ pub struct Faults {
     pub profile_delay: Option<Duration>,
     /// Served as the profile body instead of the chosen profile.
     pub profile_raw: Option<String>,
+    /// Refuse every refresh token (`invalid_grant`), as PeeringDB does for
+    /// one that expired or was revoked.
+    pub refresh_refused: bool,
+    /// Issue no refresh token with an authorization code.
+    pub no_refresh_tokens: bool,
+    /// Served as the token endpoint's body (a valid JSON of any size, say).
+    pub token_raw: Option<String>,
 }
 
 struct Grant {
@@ -56,6 +63,9 @@ pub struct SimState {
     profiles: Mutex<Vec<Value>>,
     codes: Mutex<HashMap<String, Grant>>,
     tokens: Mutex<HashMap<String, Token>>,
+    /// Refresh tokens: single use, each use issues a new one (rotation).
+    refresh: Mutex<HashMap<String, Token>>,
+    refresh_grants: std::sync::atomic::AtomicUsize,
     faults: Mutex<Faults>,
 }
 
@@ -74,6 +84,8 @@ impl Simulator {
             profiles: Mutex::new(profiles),
             codes: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
+            refresh: Mutex::new(HashMap::new()),
+            refresh_grants: std::sync::atomic::AtomicUsize::new(0),
             faults: Mutex::new(Faults::default()),
         }))
     }
@@ -88,6 +100,17 @@ impl Simulator {
     }
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.0.faults) = faults;
+    }
+    /// How many refresh-token grants the token endpoint has answered
+    /// (refused ones included).
+    pub fn refresh_grants(&self) -> usize {
+        self.0
+            .refresh_grants
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+    /// The refresh tokens that are still valid.
+    pub fn live_refresh_tokens(&self) -> Vec<String> {
+        lock(&self.0.refresh).keys().cloned().collect()
     }
 
     /// Binds (port 0 picks a free port) and builds the server.
@@ -279,8 +302,31 @@ async fn token(state: web::Data<SimState>, req: HttpRequest, body: web::Bytes) -
     {
         return oauth_error(401, "invalid_client", "bad client credentials");
     }
+    if let Some(raw) = faults.token_raw {
+        return HttpResponse::Ok()
+            .content_type("application/json")
+            .body(raw);
+    }
+    if get("grant_type") == "refresh_token" {
+        state
+            .refresh_grants
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if faults.refresh_refused {
+            lock(&state.refresh).clear();
+            return oauth_error(400, "invalid_grant", "refresh token expired or revoked");
+        }
+        // Single use: the token is spent and a new one issued (rotation).
+        let Some(old) = lock(&state.refresh).remove(get("refresh_token")) else {
+            return oauth_error(400, "invalid_grant", "unknown or used refresh token");
+        };
+        return issue(&state, old.scopes, old.profile, true);
+    }
     if get("grant_type") != "authorization_code" {
-        return oauth_error(400, "unsupported_grant_type", "authorization_code only");
+        return oauth_error(
+            400,
+            "unsupported_grant_type",
+            "authorization_code or refresh_token",
+        );
     }
     let Some(grant) = lock(&state.codes).remove(get("code")) else {
         return oauth_error(400, "invalid_grant", "unknown or used code");
@@ -301,21 +347,37 @@ async fn token(state: web::Data<SimState>, req: HttpRequest, body: web::Bytes) -
     ) {
         return oauth_error(400, "invalid_grant", "PKCE verification failed");
     }
+    issue(
+        &state,
+        grant.scopes,
+        grant.profile,
+        !faults.no_refresh_tokens,
+    )
+}
+
+/// A token response: an access token and, when asked, a refresh token.
+fn issue(state: &SimState, scopes: Vec<String>, profile: usize, refresh: bool) -> HttpResponse {
     let access = random_token();
-    let scope = grant.scopes.join(" ");
-    lock(&state.tokens).insert(
-        access.clone(),
-        Token {
-            scopes: grant.scopes,
-            profile: grant.profile,
-        },
-    );
-    HttpResponse::Ok().json(serde_json::json!({
+    let scope = scopes.join(" ");
+    let mut body = serde_json::json!({
         "access_token": access,
         "token_type": "Bearer",
         "expires_in": 36000,
         "scope": scope,
-    }))
+    });
+    if refresh {
+        let r = random_token();
+        lock(&state.refresh).insert(
+            r.clone(),
+            Token {
+                scopes: scopes.clone(),
+                profile,
+            },
+        );
+        body["refresh_token"] = Value::String(r);
+    }
+    lock(&state.tokens).insert(access, Token { scopes, profile });
+    HttpResponse::Ok().json(body)
 }
 
 /// The profile as the granted scopes show it.

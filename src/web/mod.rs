@@ -23,11 +23,28 @@ pub struct App {
     pub db: Db,
     pub mailer: Mailer,
     pub peeringdb: Option<crate::peeringdb::client::PeeringDbClient>,
+    /// Encrypts refresh tokens at rest.
+    pub secrets: crate::auth::secret_box::SecretBox,
 }
 
 impl App {
     pub fn peeringdb_enabled(&self) -> bool {
         self.config.peeringdb.is_some()
+    }
+
+    /// What the re-check of SPEC §6.3 works with.
+    pub fn rechecker(&self) -> crate::peeringdb::recheck::Rechecker {
+        crate::peeringdb::recheck::Rechecker {
+            db: self.db.clone(),
+            client: self.peeringdb.clone(),
+            secrets: self.secrets.clone(),
+            links: self.config.links,
+            privilege: self
+                .config
+                .peeringdb
+                .as_ref()
+                .map_or(crate::domain::Privilege::CustUser, |p| p.privilege),
+        }
     }
 }
 
@@ -40,8 +57,26 @@ pub struct Running {
 /// The key that signs and encrypts session cookies: `SESSION_KEY`, or a key
 /// generated once into the data directory, so a restart logs nobody out.
 pub fn session_key(config: &Config) -> anyhow::Result<Key> {
+    let material = key_material(config)?;
+    Ok(match &config.session_key {
+        Some(_) => Key::derive_from(&material),
+        None => Key::from(&material),
+    })
+}
+
+/// The key of secrets at rest: `PORTAL_SECRET_KEY`, else derived from the
+/// session key material.
+pub fn secret_box(config: &Config) -> anyhow::Result<crate::auth::secret_box::SecretBox> {
+    Ok(match &config.secret_key {
+        Some(k) => crate::auth::secret_box::SecretBox::new(k),
+        None => crate::auth::secret_box::SecretBox::new(&key_material(config)?),
+    })
+}
+
+/// `SESSION_KEY`, or the 64 bytes generated once into the data directory.
+fn key_material(config: &Config) -> anyhow::Result<Vec<u8>> {
     if let Some(k) = &config.session_key {
-        return Ok(Key::derive_from(k));
+        return Ok(k.clone());
     }
     let path = config.data_dir.join("session.key");
     if let Ok(hex) = std::fs::read_to_string(&path) {
@@ -53,14 +88,14 @@ pub fn session_key(config: &Config) -> anyhow::Result<Key> {
                     path.display()
                 )
             })?;
-        return Ok(Key::from(&bytes));
+        return Ok(bytes);
     }
     std::fs::create_dir_all(&config.data_dir)?;
     let bytes = crate::auth::token::random_bytes(64);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     write_private(&path, &hex)?;
     tracing::info!(path = %path.display(), "generated a new session key");
-    Ok(Key::from(&bytes))
+    Ok(bytes)
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
@@ -134,6 +169,24 @@ where
         );
         Ok(res)
     }
+}
+
+/// A value from outside fit for a log line: control characters escaped
+/// (no forged lines, no terminal escapes), at most 200 characters.
+pub fn log_safe(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == 200 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A path fit for the log: secrets carried in the path are cut off.

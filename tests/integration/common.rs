@@ -46,6 +46,10 @@ pub struct Opts {
     pub provider_timeout: Option<std::time::Duration>,
     /// Share the database of another test application (SPEC §5).
     pub database_url: Option<String>,
+    /// Start the background work of `serve` (the PeeringDB re-check).
+    pub background: bool,
+    /// Share the PeeringDB simulator of another test application.
+    pub sim: Option<(Simulator, String)>,
 }
 
 /// A PostgreSQL database made for one test and dropped with it.
@@ -100,6 +104,8 @@ pub struct TestApp {
     pub sim_base: String,
     pub dir: tempfile::TempDir,
     pub database_url: String,
+    /// The re-check of SPEC §6.3 as `serve` runs it.
+    pub rechecker: ixp_portal::peeringdb::recheck::Rechecker,
     _pg: Option<PgDatabase>,
 }
 
@@ -126,19 +132,25 @@ pub async fn spawn_with(backend: Backend, opts: Opts) -> Option<TestApp> {
         (None, Some(p)) => p.url.clone(),
         (None, None) => format!("sqlite:{}", dir.path().join("portal.sqlite").display()),
     };
-    let sim = Simulator::new(
-        SimConfig {
-            client_id: CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
-            redirect_uris: vec![],
-        },
-        opts.profiles.clone(),
-    );
-    let sim_running = sim
-        .start("127.0.0.1:0".parse().unwrap())
-        .expect("simulator starts");
-    let sim_base = format!("http://{}", sim_running.addr);
-    tokio::spawn(sim_running.server);
+    let (sim, sim_base) = match opts.sim.clone() {
+        Some(shared) => shared,
+        None => {
+            let sim = Simulator::new(
+                SimConfig {
+                    client_id: CLIENT_ID.into(),
+                    client_secret: CLIENT_SECRET.into(),
+                    redirect_uris: vec![],
+                },
+                opts.profiles.clone(),
+            );
+            let sim_running = sim
+                .start("127.0.0.1:0".parse().unwrap())
+                .expect("simulator starts");
+            let sim_base = format!("http://{}", sim_running.addr);
+            tokio::spawn(sim_running.server);
+            (sim, sim_base)
+        }
+    };
 
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().unwrap();
@@ -166,6 +178,10 @@ pub async fn spawn_with(backend: Backend, opts: Opts) -> Option<TestApp> {
         app.peeringdb =
             Some(ixp_portal::peeringdb::client::PeeringDbClient::with_timeout(p, t).unwrap());
     }
+    let rechecker = app.rechecker();
+    if opts.background {
+        ixp_portal::startup::start_background(&app);
+    }
     let running = ixp_portal::web::start_on(app, listener).expect("server starts");
     tokio::spawn(running.server);
     Some(TestApp {
@@ -176,6 +192,7 @@ pub async fn spawn_with(backend: Backend, opts: Opts) -> Option<TestApp> {
         sim_base,
         dir,
         database_url,
+        rechecker,
         _pg: pg,
     })
 }

@@ -1,4 +1,5 @@
 //! Integration tests: the real application over HTTP, on SQLite and PostgreSQL.
+mod access;
 mod browser;
 mod cli;
 mod common;

@@ -559,6 +559,32 @@ async fn unauthorized_and_forbidden_paths(b: Backend) {
         StatusCode::BAD_REQUEST,
         "a code is bound to its redirect URI"
     );
+
+    // SPEC §6.2: a PeeringDB identity that staff removed from the customer
+    // may not act for it through the API either, even with a token issued
+    // before the block.
+    let token = token_for(&app, 0).await;
+    let (s, _) = get(&app, "/sessions?asn=64500", Some(&token)).await;
+    assert_eq!(s, StatusCode::OK);
+    app.with_conn(|c| {
+        let acme = ixp_portal::db::customers::by_shortname(c, "acme")
+            .unwrap()
+            .unwrap();
+        ixp_portal::db::peeringdb_links::block(
+            c,
+            acme.id,
+            1,
+            ixp_portal::domain::BlockedBy::Staff,
+            "noc",
+        )
+        .unwrap()
+    });
+    let (s, body) = get(&app, "/sessions?asn=64500", Some(&token)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body.to_string().contains("removed by the exchange's staff"),
+        "{body}"
+    );
 }
 
 async fn malformed_requests_store_nothing(b: Backend) {

@@ -6,7 +6,7 @@ use ixp_portal::db::models::CustomerFields;
 use ixp_portal::db::{affiliations, audit, users};
 use ixp_portal::domain::{Asn, CreatedBy, CustomerStatus as S, CustomerType as T, Privilege};
 use ixp_portal::peeringdb::simulator::Faults;
-use ixp_portal::peeringdb::{MSG_MFA, MSG_NO_MATCH, MSG_UNVERIFIED};
+use ixp_portal::peeringdb::{MSG_MFA, MSG_NO_MATCH, MSG_NOT_ELIGIBLE, MSG_UNVERIFIED};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -237,7 +237,8 @@ async fn only_ineligible_matches_are_refused(b: Backend) {
     }
     for (i, (f, reason)) in cases.iter().enumerate() {
         let (users_before, links_before, ..) = snapshot(&app);
-        expect_refused(&app, i, MSG_NO_MATCH).await;
+        // Members, but none eligible: said so, not "no member matches".
+        expect_refused(&app, i, MSG_NOT_ELIGIBLE).await;
         let (users_after, links_after, ..) = snapshot(&app);
         assert_eq!(
             (users_before, links_before),
@@ -311,13 +312,19 @@ async fn user_deleted_when_last_link_goes(b: Backend) {
     let cid = add_customer(&app, fields("goner", 64530, T::Full, S::Normal));
     assert_eq!(location(&app.peeringdb_login(0).await), "/");
     app.post("/logout", &[]).await;
-    // Staff suspend the member; the next login removes the link and the user.
+    // Staff suspend the member: the link and the user go at once (SPEC
+    // §6.1), and the next login is refused.
     let f = CustomerFields {
         status: S::Suspended,
         ..fields("goner", 64530, T::Full, S::Normal)
     };
     app.with_conn(|c| ixp_portal::admin::update_customer(c, "test", cid, &f).unwrap());
-    expect_refused(&app, 0, MSG_NO_MATCH).await;
+    assert!(
+        app.with_conn(|c| users::by_peeringdb_id(c, 9).unwrap())
+            .is_none(),
+        "user deleted at once"
+    );
+    expect_refused(&app, 0, MSG_NOT_ELIGIBLE).await;
     assert!(
         app.with_conn(|c| users::by_peeringdb_id(c, 9).unwrap())
             .is_none(),

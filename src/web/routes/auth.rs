@@ -8,6 +8,8 @@ use super::{already_signed_in, redirect, safe_next};
 use crate::auth::password;
 use crate::db::{logins, users, write_tx};
 use crate::domain::LoginMethod;
+use crate::peeringdb::apply::process_expiry;
+use crate::peeringdb::{MSG_UNCONFIRMED, msg_removed};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -53,7 +55,14 @@ pub struct LoginForm {
 }
 
 enum Outcome {
-    Ok { user_id: i64, epoch: i32 },
+    Ok {
+        user_id: i64,
+        epoch: i32,
+        /// PeeringDB-made links removed for want of confirmation (§6.4).
+        expired: Vec<crate::peeringdb::reconcile::RemoveLink>,
+    },
+    /// Every link was unconfirmed for too long; the user was deleted.
+    Expired,
     Wrong,
     Throttled,
     Disabled,
@@ -78,6 +87,13 @@ pub async fn login(
     let next = safe_next(form.next.as_deref());
     let address = ctx.address.clone();
     let (name, pw) = (username.clone(), form.password);
+    let policy = crate::peeringdb::Policy {
+        privilege: crate::domain::Privilege::CustUser,
+        require_mfa: false,
+        today: crate::db::models::today(),
+        now: crate::db::models::now(),
+        max_link_age: ctx.app.config.links.max_age,
+    };
     let outcome = ctx
         .app
         .db
@@ -96,6 +112,12 @@ pub async fn login(
             match user {
                 Some(u) if matches && u.disabled => Ok(Outcome::Disabled),
                 Some(u) if matches => {
+                    // SPEC §6.4: a password never confirms a PeeringDB-made
+                    // link, and one unconfirmed for too long goes now.
+                    let expired = process_expiry(c, u.id, &policy)?;
+                    if expired.delete_user.is_some() {
+                        return Ok(Outcome::Expired);
+                    }
                     write_tx(c, |c| -> Result<(), AppError> {
                         logins::clear_failures(c, &name, &address)?;
                         logins::complete(c, u.id, &address, LoginMethod::Password)?;
@@ -104,6 +126,7 @@ pub async fn login(
                     Ok(Outcome::Ok {
                         user_id: u.id,
                         epoch: u.session_epoch,
+                        expired: expired.remove,
                     })
                 }
                 _ => {
@@ -114,10 +137,21 @@ pub async fn login(
         })
         .await?;
     let (status, message) = match outcome {
-        Outcome::Ok { user_id, epoch } => {
+        Outcome::Ok {
+            user_id,
+            epoch,
+            expired,
+        } => {
             tracing::info!(%username, "signed in with a password");
             session::sign_in(&ctx.session, user_id, epoch)?;
+            for r in &expired {
+                ctx.flash("warning", msg_removed(&r.customer_name, r.cause));
+            }
             return Ok(redirect(&next));
+        }
+        Outcome::Expired => {
+            tracing::info!(%username, "password login refused: the user's PeeringDB-made links expired");
+            (StatusCode::FORBIDDEN, MSG_UNCONFIRMED.to_string())
         }
         Outcome::Wrong => (
             StatusCode::UNAUTHORIZED,

@@ -38,6 +38,9 @@ pub struct UsersPage {
     pub privileges: &'static [Privilege],
     pub form: AddInput,
     pub errors: FieldErrors,
+    /// PeeringDB identities whose PeeringDB-made link to this customer was
+    /// removed by hand, with their username where the account still exists.
+    pub blocks: Vec<(crate::db::peeringdb_links::Block, String)>,
 }
 
 impl UsersPage {
@@ -56,10 +59,14 @@ async fn page(
     let (v, customer) = ctx.require_custadmin()?;
     let (customer, me) = (customer.clone(), v.user.id);
     let id = customer.id;
-    let users = ctx
+    let (users, blocks) = ctx
         .app
         .db
-        .run(move |c| affiliations::of_customer(c, id).map_err(AppError::from))
+        .run(move |c| {
+            let users = affiliations::of_customer(c, id)?;
+            let blocks = crate::db::peeringdb_links::blocks_on_named(c, id)?;
+            Ok::<_, AppError>((users, blocks))
+        })
         .await?;
     let page = UsersPage {
         chrome: ctx.chrome(),
@@ -69,6 +76,7 @@ async fn page(
         privileges: Privilege::ALL,
         form,
         errors,
+        blocks,
     };
     render(status, &page)
 }
@@ -242,7 +250,7 @@ pub async fn remove(
     let scope = scope(&ctx)?;
     let aid = parse_id(&path)?;
     let actor = ctx.actor();
-    let (user, customer) = ctx
+    let (user, customer, blocked) = ctx
         .app
         .db
         .run(move |c| admin::unlink(c, &actor, aid, scope).map_err(fields::admin_error))
@@ -254,5 +262,37 @@ pub async fn remove(
             user.username, customer.name
         ),
     );
+    super::staff_user_edit::flash_blocked(&ctx, &user, &customer, blocked);
+    Ok(redirect("/member/users"))
+}
+
+/// `POST /member/users/blocks/{peeringdb_id}/lift`: a custadmin lets
+/// PeeringDB logins link that person to their customer again.
+pub async fn lift_block(
+    ctx: Ctx,
+    path: web::Path<String>,
+    _: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let scope = scope(&ctx)?;
+    let Scope::Member { customer_id, .. } = scope else {
+        return Err(AppError::Forbidden);
+    };
+    let pdb = parse_id(&path)?;
+    let actor = ctx.actor();
+    let lifted = ctx
+        .app
+        .db
+        .run(move |c| {
+            admin::unblock(c, &actor, customer_id, pdb, scope).map_err(fields::admin_error)
+        })
+        .await?;
+    if lifted {
+        ctx.flash(
+            "success",
+            "Block lifted: that person's next Login with PeeringDB may link them to your network again.",
+        );
+    } else {
+        ctx.flash("info", "There was no such block.");
+    }
     Ok(redirect("/member/users"))
 }

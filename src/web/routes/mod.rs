@@ -51,6 +51,10 @@ fn staff(cfg: &mut web::ServiceConfig) {
         .route("/staff/customers/{id}", web::get().to(sc::view))
         .route("/staff/customers/{id}/edit", web::get().to(sc::edit_form))
         .route("/staff/customers/{id}/edit", web::post().to(sc::update))
+        .route(
+            "/staff/customers/{id}/blocks/{peeringdb_id}/lift",
+            web::post().to(sc::lift_block),
+        )
         .route("/staff/users", web::get().to(su::list))
         .route("/staff/users/new", web::get().to(su::new_form))
         .route("/staff/users/new", web::post().to(su::create))
@@ -68,12 +72,20 @@ fn staff(cfg: &mut web::ServiceConfig) {
             "/staff/users/{id}/links/{aid}/remove",
             web::post().to(se::remove_link),
         )
+        .route(
+            "/staff/users/{id}/blocks/{customer}/lift",
+            web::post().to(se::lift_block),
+        )
         .route("/staff/audit", web::get().to(staff_audit::list));
 }
 
 /// A member's admin: the users of the current customer.
 fn member(cfg: &mut web::ServiceConfig) {
     cfg.route("/member/users", web::get().to(member_users::list))
+        .route(
+            "/member/users/blocks/{peeringdb_id}/lift",
+            web::post().to(member_users::lift_block),
+        )
         .route("/member/users", web::post().to(member_users::add))
         .route(
             "/member/users/{aid}/privilege",

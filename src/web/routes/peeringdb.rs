@@ -4,10 +4,58 @@ use super::super::error::AppError;
 use super::super::session::{self, PDB_STATE, PDB_VERIFIER};
 use super::{already_signed_in, redirect};
 use crate::auth::token::constant_time_eq;
-use crate::db::models::today;
-use crate::peeringdb::apply::process_login;
-use crate::peeringdb::{Policy, msg_added, msg_removed};
+use crate::db::models::{now, today};
+use crate::peeringdb::apply::{process_login, refresh_context};
+use crate::peeringdb::{Plan, Policy, msg_added, msg_network, msg_removed};
 use actix_web::{HttpResponse, web};
+
+/// Does the person need the exchange's support address after this login?
+fn needs_support(plan: &Plan) -> bool {
+    plan.refusal.is_some()
+        || !plan.remove.is_empty()
+        || plan.networks.iter().any(|n| n.linked.is_err())
+}
+
+/// The most network lines shown after a login (the flash messages ride in
+/// the session cookie); the rest are summed up.
+const MAX_NETWORK_LINES: usize = 12;
+
+/// SPEC §2: removals with their real reason, then each of the person's own
+/// PeeringDB networks that is a customer here, linked or not and why, and
+/// the support address when something went wrong.
+fn explain(ctx: &Ctx, plan: &Plan, support: Option<&str>) {
+    for r in &plan.remove {
+        ctx.flash("warning", msg_removed(&r.customer_name, r.cause));
+    }
+    let shown = plan.networks.iter().filter(|n| n.linked != Ok(true));
+    for n in shown.clone().take(MAX_NETWORK_LINES) {
+        let level = if n.linked.is_ok() { "info" } else { "warning" };
+        ctx.flash(level, msg_network(n));
+    }
+    let more = shown.count().saturating_sub(MAX_NETWORK_LINES);
+    if more > 0 {
+        ctx.flash(
+            "info",
+            format!(
+                "… and {more} more of your networks; staff can see every decision in the audit log."
+            ),
+        );
+    }
+    if needs_support(plan) {
+        match support {
+            Some(email) => ctx.flash(
+                "info",
+                format!(
+                    "Questions about your access? Write to the exchange's support team at {email}."
+                ),
+            ),
+            None => ctx.flash(
+                "info",
+                "Questions about your access? Contact the exchange's support team.",
+            ),
+        }
+    }
+}
 
 /// Ends the attempt on the login page with a message; nothing was changed.
 fn fail(ctx: &Ctx, message: &str) -> HttpResponse {
@@ -76,8 +124,8 @@ pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse,
         tracing::warn!("PeeringDB callback without a code");
         return Ok(fail(&ctx, MSG_PROVIDER));
     };
-    let profile = match client.fetch_profile(&code, &verifier).await {
-        Ok(p) => p,
+    let fetched = match client.fetch_profile(&code, &verifier).await {
+        Ok(f) => f,
         Err(e) => {
             tracing::warn!(error = %e, "Login with PeeringDB failed at the provider");
             return Ok(fail(&ctx, MSG_PROVIDER));
@@ -93,24 +141,41 @@ pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse,
         privilege: pdb.privilege,
         require_mfa: pdb.require_mfa,
         today: today(),
+        now: now(),
+        max_link_age: ctx.app.config.links.max_age,
     };
     let address = ctx.address.clone();
+    let profile = fetched.profile;
     let pdb_id = profile.id;
-    let applied = ctx
+    let sealed = fetched
+        .refresh_token
+        .as_deref()
+        .and_then(|t| ctx.app.secrets.seal(&refresh_context(pdb_id), t));
+    let (applied, support) = ctx
         .app
         .db
-        .run(move |c| process_login(c, &profile, &policy, &address).map_err(AppError::from))
+        .run(move |c| {
+            let applied = process_login(c, &profile, &policy, &address, sealed.as_deref())?;
+            // The support address, only where the person is told of a problem.
+            let support = if needs_support(&applied.plan) {
+                crate::db::lans::ixp(c)?
+                    .map(|i| i.support_email)
+                    .filter(|e| !e.trim().is_empty())
+            } else {
+                None
+            };
+            Ok::<_, AppError>((applied, support))
+        })
         .await?;
-    for r in &applied.plan.remove {
-        ctx.flash("warning", msg_removed(&r.customer_name));
-    }
     if let Some(refusal) = applied.plan.refusal {
         tracing::info!(
             peeringdb_id = pdb_id,
             reason = refusal.code(),
             "Login with PeeringDB refused"
         );
-        return Ok(fail(&ctx, refusal.message()));
+        let r = fail(&ctx, refusal.message());
+        explain(&ctx, &applied.plan, support.as_deref());
+        return Ok(r);
     }
     let Some((uid, epoch)) = applied.user else {
         return Ok(fail(&ctx, crate::peeringdb::MSG_NO_MATCH));
@@ -118,6 +183,7 @@ pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse,
     for a in &applied.plan.add {
         ctx.flash("success", msg_added(&a.customer_name));
     }
+    explain(&ctx, &applied.plan, support.as_deref());
     tracing::info!(peeringdb_id = pdb_id, user = ?applied.username, "signed in with PeeringDB");
     session::sign_in(&ctx.session, uid, epoch)?;
     Ok(redirect("/"))

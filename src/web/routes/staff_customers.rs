@@ -353,8 +353,17 @@ pub async fn update(
         .run(move |c| Ok::<_, AppError>(admin::update_customer(c, &actor, id, &fields)))
         .await?;
     match result {
-        Ok(()) => {
+        Ok(revoked) => {
             ctx.flash("success", format!("Customer {} saved.", form.name.trim()));
+            if !revoked.is_empty() {
+                ctx.flash(
+                    "warning",
+                    format!(
+                        "It no longer admits Login with PeeringDB, so its PeeringDB-made links were removed at once: {}.",
+                        revoked.join("; ")
+                    ),
+                );
+            }
             Ok(redirect(&format!("/staff/customers/{id}")))
         }
         Err(e) => {
@@ -381,6 +390,8 @@ pub struct ViewPage {
     pub connections: Vec<(crate::db::connections::Connection, String)>,
     /// Route-server sessions from the Peering API, newest first.
     pub sessions: Vec<crate::db::peering_sessions::PeeringSession>,
+    /// PeeringDB identities kept from this customer (SPEC §6.2).
+    pub blocks: Vec<(crate::db::peeringdb_links::Block, String)>,
 }
 
 pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -421,10 +432,11 @@ pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, App
                 })
                 .collect();
             let sessions = crate::db::peering_sessions::of_customer(c, id)?;
-            Ok(Some((customer, members, logins, conns, sessions)))
+            let blocks = crate::db::peeringdb_links::blocks_on_named(c, id)?;
+            Ok(Some((customer, members, logins, conns, sessions, blocks)))
         })
         .await?;
-    let Some((customer, users, logins, connections, sessions)) = loaded else {
+    let Some((customer, users, logins, connections, sessions, blocks)) = loaded else {
         return Err(AppError::NotFound);
     };
     let page = ViewPage {
@@ -435,6 +447,36 @@ pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, App
         logins,
         connections,
         sessions,
+        blocks,
     };
     render(StatusCode::OK, &page)
+}
+
+/// `POST /staff/customers/{id}/blocks/{peeringdb_id}/lift`: staff let a
+/// PeeringDB identity be linked to this customer again (also one whose
+/// account is gone).
+pub async fn lift_block(
+    ctx: Ctx,
+    path: web::Path<(String, String)>,
+    _: CsrfForm<super::auth::Empty>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let (cid, pdb) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let actor = ctx.actor();
+    let lifted = ctx
+        .app
+        .db
+        .run(move |c| {
+            admin::unblock(c, &actor, cid, pdb, admin::Scope::Staff).map_err(fields::admin_error)
+        })
+        .await?;
+    ctx.flash(
+        if lifted { "success" } else { "info" },
+        if lifted {
+            "Block lifted: the next Login with PeeringDB may link this customer again."
+        } else {
+            "There was no such block."
+        },
+    );
+    Ok(redirect(&format!("/staff/customers/{cid}")))
 }

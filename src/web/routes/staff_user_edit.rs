@@ -295,11 +295,55 @@ pub async fn remove_link(
     ctx.require_superuser()?;
     let (uid, aid) = link_of(&ctx, &path).await?;
     let actor = ctx.actor();
-    let (_, customer) = ctx
+    let (user, customer, blocked) = ctx
         .app
         .db
         .run(move |c| admin::unlink(c, &actor, aid, Scope::Staff).map_err(fields::admin_error))
         .await?;
     ctx.flash("success", format!("Link to {} removed.", customer.name));
+    flash_blocked(&ctx, &user, &customer, blocked);
+    Ok(redirect(&format!("/staff/users/{uid}")))
+}
+
+/// Tells who removed a PeeringDB-made link that it stays removed.
+pub fn flash_blocked(ctx: &Ctx, user: &User, customer: &Customer, blocked: bool) {
+    if blocked {
+        ctx.flash(
+            "info",
+            format!(
+                "{} will not be linked to {} again by Login with PeeringDB until the block is lifted.",
+                user.username, customer.name
+            ),
+        );
+    }
+}
+
+/// `POST /staff/users/{id}/blocks/{customer}/lift`: PeeringDB logins of
+/// this user may link the customer again.
+pub async fn lift_block(
+    ctx: Ctx,
+    path: web::Path<(String, String)>,
+    _: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let (uid, cid) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let actor = ctx.actor();
+    let lifted = ctx
+        .app
+        .db
+        .run(move |c| {
+            let user = crate::db::users::find(c, uid)?.ok_or(AppError::NotFound)?;
+            let pdb = user.peeringdb_id.ok_or(AppError::NotFound)?;
+            admin::unblock(c, &actor, cid, pdb, Scope::Staff).map_err(fields::admin_error)
+        })
+        .await?;
+    if lifted {
+        ctx.flash(
+            "success",
+            "Block lifted: the next Login with PeeringDB may link this customer again.",
+        );
+    } else {
+        ctx.flash("info", "There was no such block.");
+    }
     Ok(redirect(&format!("/staff/users/{uid}")))
 }

@@ -138,6 +138,8 @@ pub struct ViewPage {
     pub privileges: &'static [Privilege],
     pub link: LinkInput,
     pub errors: FieldErrors,
+    /// Customers PeeringDB logins may not link again (SPEC §6.2).
+    pub blocks: Vec<crate::db::peeringdb_links::Block>,
 }
 
 /// The user view, with the add-a-link form as given (and its errors).
@@ -181,10 +183,14 @@ pub async fn view_page(
                     record,
                 })
                 .collect();
-            Ok(Some((user, links, logins)))
+            let blocks = match user.peeringdb_id {
+                Some(pdb) => crate::db::peeringdb_links::blocks_of(c, pdb)?,
+                None => Vec::new(),
+            };
+            Ok(Some((user, links, logins, blocks)))
         })
         .await?;
-    let Some((user, links, logins)) = loaded else {
+    let Some((user, links, logins, blocks)) = loaded else {
         return Err(AppError::NotFound);
     };
     let page = ViewPage {
@@ -195,6 +201,7 @@ pub async fn view_page(
         privileges: Privilege::ALL,
         link,
         errors,
+        blocks,
     };
     render(status, &page)
 }

@@ -110,6 +110,24 @@ async fn authorization_matrix(b: Backend) {
         ),
         get("/member/users", [Login, Forbidden, Ok, Ok, Forbidden]),
     ];
+    // Lifting blocks of SPEC §6.2 (none exists: the answer says so).
+    cases.extend([
+        post(
+            format!("/staff/customers/{alpha}/blocks/999/lift"),
+            &[],
+            STAFF_ONLY,
+        ),
+        post(
+            format!("/staff/users/{}/blocks/{alpha}/lift", w.amy),
+            &[],
+            STAFF_404,
+        ),
+        post(
+            "/member/users/blocks/999/lift",
+            &[],
+            [Login, Forbidden, Ok, Ok, Forbidden],
+        ),
+    ]);
     let mut c = post("/staff/customers/new", &[], STAFF_ONLY);
     c.form = customer("Charlie IX", "charlie", "64502");
     cases.push(c);

@@ -1,0 +1,54 @@
+//! Background work of `serve` (SPEC §5, §6.3): every instance runs the
+//! loop, and the database lease lets one of them do each batch. A crashed
+//! holder's lease lapses within a minute and another instance takes over.
+use crate::peeringdb::recheck::{Rechecker, Select};
+
+/// How often an instance looks whether a batch is due (at most).
+const TICK_SECONDS: i64 = 30;
+
+/// A name for this instance in the lease table (never a secret).
+pub fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!(
+        "{}:{}:{}",
+        crate::web::log_safe(&host),
+        std::process::id(),
+        &crate::auth::token::random_token()[..8]
+    )
+}
+
+/// Starts the re-check loop: one batch per `AUTH_PEERINGDB_RECHECK_INTERVAL`
+/// across all instances, the first one at start-up when due.
+pub fn spawn_recheck(rechecker: Rechecker) -> tokio::task::JoinHandle<()> {
+    let holder = instance_name();
+    let every = rechecker.links.recheck_interval;
+    let tick = std::time::Duration::from_secs(every.clamp(1, TICK_SECONDS) as u64);
+    tokio::spawn(async move {
+        loop {
+            match rechecker
+                .batch_under_lease(&holder, every, Select::Due)
+                .await
+            {
+                Ok(Some(report)) => {
+                    if report.checked > 0 {
+                        tracing::info!(
+                            checked = report.checked,
+                            refreshed = report.refreshed,
+                            failed = report.failed,
+                            tokens_refused = report.tokens_refused,
+                            changes = report.changes.len(),
+                            lease_lost = report.lease_lost,
+                            "PeeringDB re-check done"
+                        );
+                    }
+                    for line in &report.changes {
+                        tracing::info!(change = %line, "PeeringDB re-check");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "PeeringDB re-check could not run"),
+            }
+            tokio::time::sleep(tick).await;
+        }
+    })
+}
