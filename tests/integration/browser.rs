@@ -235,9 +235,18 @@ async fn browser_journeys() {
     );
     assert!(page.contains("AS64500"), "the member's dashboard");
     assert!(
-        !page.contains("Private Telecom"),
-        "the opted-out member was not linked"
+        page.contains(
+            "Private Telecom (AS64502): not linked: it opted out of Login with PeeringDB."
+        ),
+        "the opted-out member was not linked, and the page says why: {page}"
     );
+    let links = app.with_conn(|conn| {
+        let u = ixp_portal::db::users::by_peeringdb_id(conn, 501)
+            .unwrap()
+            .unwrap();
+        ixp_portal::db::affiliations::of_user(conn, u.id).unwrap()
+    });
+    assert_eq!(links.len(), 1, "linked to Example Networks only");
     shot(&c, "05-member-dashboard").await;
 
     // The member's admin adds a colleague.
@@ -300,5 +309,62 @@ async fn browser_journeys() {
         "signed in with the new password"
     );
     shot(&c, "11-after-reset").await;
+    c.close().await.unwrap();
+}
+
+/// Issue 9 (SPEC §6.1, §6.5): a member signed in with PeeringDB in a real
+/// browser; staff untick "Allow login via PeeringDB OAuth" for the only
+/// network it was linked through; the member's very next page is the login
+/// page, and their next PeeringDB login explains why in plain words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_session_ends_when_an_opt_out_deletes_its_user() {
+    let Some((_driver, c, _profile)) = browser().await else {
+        return;
+    };
+    let opts = Opts {
+        profiles: vec![profile(601, "Olga Optout", &[64600])],
+        ..Opts::default()
+    };
+    let app = spawn_with(Backend::Sqlite, opts).await.expect("sqlite app");
+    app.create_user("staff", "staff password 1", true);
+    let customer = app.with_conn(|conn| {
+        let f = ixp_portal::db::models::CustomerFields {
+            name: "Leaving Networks".into(),
+            shortname: "leaving".into(),
+            autsys: ixp_portal::domain::Asn::new(64600).unwrap(),
+            cust_type: ixp_portal::domain::CustomerType::Full,
+            status: ixp_portal::domain::CustomerStatus::Normal,
+            date_joined: None,
+            date_left: None,
+            peeringdb_oauth: true,
+        };
+        let id = ixp_portal::admin::create_customer(conn, "test", &f).unwrap();
+        (id, f)
+    });
+    c.goto(&app.url("/login")).await.unwrap();
+    click(&c, "a.peeringdb").await;
+    click(&c, "#pick-0").await;
+    assert!(text(&c).await.contains("AS64600"), "signed in");
+    // Staff opt the member out (the same operation as the customer form).
+    let (id, mut f) = customer;
+    f.peeringdb_oauth = false;
+    let removed =
+        app.with_conn(|conn| ixp_portal::admin::update_customer(conn, "staff", id, &f).unwrap());
+    assert!(removed.iter().any(|l| l.contains("deleted")), "{removed:?}");
+    c.goto(&app.url("/")).await.unwrap();
+    assert!(
+        c.current_url().await.unwrap().path().starts_with("/login"),
+        "the session ended with its user"
+    );
+    click(&c, "a.peeringdb").await;
+    click(&c, "#pick-0").await;
+    let page = text(&c).await;
+    assert!(
+        page.contains(
+            "Leaving Networks (AS64600): not linked: it opted out of Login with PeeringDB."
+        ),
+        "{page}"
+    );
+    shot(&c, "12-login-explained").await;
     c.close().await.unwrap();
 }
