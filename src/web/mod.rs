@@ -1,4 +1,5 @@
 //! The web application: state, middleware and routes.
+pub mod blocks;
 pub mod ctx;
 pub mod error;
 pub mod form;

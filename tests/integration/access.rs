@@ -5,6 +5,7 @@
 //! simulator, on both backends.
 use crate::both_backends;
 use crate::common::{Backend, Opts, TestApp, location, profile, spawn_with};
+use crate::peeringdb::fields;
 use crate::staff::{Browser, PW};
 use chrono::Duration;
 use diesel::prelude::*;
@@ -32,19 +33,6 @@ both_backends!(
     sessions_follow_changes,
     explanations_name_each_network,
 );
-
-fn fields(short: &str, asn: i64, t: T, s: S) -> CustomerFields {
-    CustomerFields {
-        name: format!("{short} Networks"),
-        shortname: short.into(),
-        autsys: Asn::new(asn).unwrap(),
-        cust_type: t,
-        status: s,
-        date_joined: None,
-        date_left: None,
-        peeringdb_oauth: true,
-    }
-}
 
 fn add(app: &TestApp, short: &str, asn: i64) -> Customer {
     add_with(app, fields(short, asn, T::Full, S::Normal))

@@ -27,7 +27,7 @@ both_backends!(
     concurrent_callbacks_make_one_user,
 );
 
-fn fields(short: &str, asn: i64, t: T, s: S) -> CustomerFields {
+pub fn fields(short: &str, asn: i64, t: T, s: S) -> CustomerFields {
     CustomerFields {
         name: format!("{short} Networks"),
         shortname: short.into(),

@@ -40,7 +40,7 @@ pub struct UsersPage {
     pub errors: FieldErrors,
     /// PeeringDB identities whose PeeringDB-made link to this customer was
     /// removed by hand, with their username where the account still exists.
-    pub blocks: Vec<(crate::db::peeringdb_links::Block, String)>,
+    pub block_rows: crate::web::blocks::BlockRows,
 }
 
 impl UsersPage {
@@ -76,7 +76,7 @@ async fn page(
         privileges: Privilege::ALL,
         form,
         errors,
-        blocks,
+        block_rows: crate::web::blocks::on_customer(blocks, true),
     };
     render(status, &page)
 }

@@ -391,7 +391,7 @@ pub struct ViewPage {
     /// Route-server sessions from the Peering API, newest first.
     pub sessions: Vec<crate::db::peering_sessions::PeeringSession>,
     /// PeeringDB identities kept from this customer (SPEC §6.2).
-    pub blocks: Vec<(crate::db::peeringdb_links::Block, String)>,
+    pub block_rows: crate::web::blocks::BlockRows,
 }
 
 pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -447,7 +447,7 @@ pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, App
         logins,
         connections,
         sessions,
-        blocks,
+        block_rows: crate::web::blocks::on_customer(blocks, false),
     };
     render(StatusCode::OK, &page)
 }

@@ -139,7 +139,7 @@ pub struct ViewPage {
     pub link: LinkInput,
     pub errors: FieldErrors,
     /// Customers PeeringDB logins may not link again (SPEC §6.2).
-    pub blocks: Vec<crate::db::peeringdb_links::Block>,
+    pub block_rows: crate::web::blocks::BlockRows,
 }
 
 /// The user view, with the add-a-link form as given (and its errors).
@@ -201,7 +201,7 @@ pub async fn view_page(
         privileges: Privilege::ALL,
         link,
         errors,
-        blocks,
+        block_rows: crate::web::blocks::of_user(id, blocks),
     };
     render(status, &page)
 }
