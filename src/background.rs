@@ -19,7 +19,11 @@ pub fn instance_name() -> String {
 
 /// Starts the re-check loop: one batch per `AUTH_PEERINGDB_RECHECK_INTERVAL`
 /// across all instances, the first one at start-up when due.
-pub fn spawn_recheck(rechecker: Rechecker) -> tokio::task::JoinHandle<()> {
+/// Between batches it stops once `stop` turns true (SIGTERM, issue 14).
+pub fn spawn_recheck(
+    rechecker: Rechecker,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     let holder = instance_name();
     let every = rechecker.links.recheck_interval;
     let tick = std::time::Duration::from_secs(every.clamp(1, TICK_SECONDS) as u64);
@@ -48,7 +52,51 @@ pub fn spawn_recheck(rechecker: Rechecker) -> tokio::task::JoinHandle<()> {
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "PeeringDB re-check could not run"),
             }
-            tokio::time::sleep(tick).await;
+            if crate::observability::lifecycle::sleep_or_stop(&mut stop, tick).await {
+                tracing::debug!("PeeringDB re-check loop stopped");
+                break;
+            }
+        }
+    })
+}
+
+/// How often expired rows are purged (across all instances).
+pub const PURGE_EVERY_SECONDS: i64 = 600;
+
+/// Starts the purge loop: expired sessions (SPEC §7), under its own lease.
+/// Between batches it stops once `stop` turns true (SIGTERM, issue 14).
+pub fn spawn_purge(
+    db: crate::db::Db,
+    session_max: i64,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let holder = instance_name();
+    tokio::spawn(async move {
+        loop {
+            let h = holder.clone();
+            let result = db
+                .run(move |c| -> Result<Option<usize>, crate::db::DbError> {
+                    let started = crate::db::models::now();
+                    let ttl = chrono::Duration::seconds(60);
+                    let every = chrono::Duration::seconds(PURGE_EVERY_SECONDS);
+                    if !crate::db::leases::try_acquire(c, "purge", &h, ttl, every)? {
+                        return Ok(None);
+                    }
+                    let n = crate::db::sessions::purge(c, chrono::Duration::seconds(session_max))?;
+                    crate::db::leases::finish(c, "purge", &h, started)?;
+                    Ok(Some(n))
+                })
+                .await;
+            match result {
+                Ok(Some(n)) if n > 0 => tracing::info!(sessions = n, "purged expired sessions"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+            }
+            let tick = std::time::Duration::from_secs(TICK_SECONDS as u64);
+            if crate::observability::lifecycle::sleep_or_stop(&mut stop, tick).await {
+                tracing::debug!("purge loop stopped");
+                break;
+            }
         }
     })
 }

@@ -58,6 +58,13 @@ pub enum Command {
     /// Login with PeeringDB: the re-check of PeeringDB-made links.
     #[command(subcommand)]
     Peeringdb(PeeringdbCmd),
+    /// A consistent copy of the SQLite database, also while `serve` runs
+    /// (0600, never over an existing file); on PostgreSQL: use pg_dump.
+    Backup {
+        /// The new file to write.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -194,6 +201,11 @@ pub enum UserCmd {
         #[arg(long)]
         customer: String,
     },
+    /// End every session of a user (all browsers are signed out).
+    SignOut { username: String },
+    /// Remove a user's second factor (they can set up a new one).
+    #[command(name = "2fa-reset")]
+    TwoFactorReset { username: String },
     /// List users.
     List {
         #[arg(long)]
@@ -253,12 +265,38 @@ pub fn customer_json(c: &Customer) -> serde_json::Value {
     })
 }
 
+/// What `user show --json` adds about signing in (SPEC §4, §6, §7).
+pub struct UserExtras {
+    pub blocks: Vec<crate::db::peeringdb_links::Block>,
+    pub two_factor: bool,
+    /// Live sessions.
+    pub sessions: i64,
+}
+
+impl UserExtras {
+    /// Loads them for one user.
+    pub fn load(
+        conn: &mut crate::db::DbConnection,
+        u: &User,
+        session_max: i64,
+    ) -> anyhow::Result<UserExtras> {
+        Ok(UserExtras {
+            blocks: match u.peeringdb_id {
+                Some(id) => crate::db::peeringdb_links::blocks_of(conn, id)?,
+                None => Vec::new(),
+            },
+            two_factor: crate::db::two_factor::is_enabled(conn, u.id)?,
+            sessions: crate::db::sessions::count_of_user(
+                conn,
+                u.id,
+                chrono::Duration::seconds(session_max),
+            )?,
+        })
+    }
+}
+
 /// The JSON of a user (SPEC §4).
-pub fn user_json(
-    u: &User,
-    links: &[(Affiliation, Customer)],
-    blocks: &[crate::db::peeringdb_links::Block],
-) -> serde_json::Value {
+pub fn user_json(u: &User, links: &[(Affiliation, Customer)], x: &UserExtras) -> serde_json::Value {
     serde_json::json!({
         "id": u.id,
         "username": u.username,
@@ -268,6 +306,8 @@ pub fn user_json(
         "creator": u.creator,
         "superuser": u.superuser,
         "disabled": u.disabled,
+        "two_factor": x.two_factor,
+        "sessions": x.sessions,
         "affiliations": links.iter().map(|(a, c)| serde_json::json!({
             "customer": c.shortname,
             "asn": c.autsys,
@@ -275,21 +315,11 @@ pub fn user_json(
             "created_by": a.created_by,
             "confirmed_at": a.confirmed_at.map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         })).collect::<Vec<_>>(),
-        "blocked": blocks.iter().map(|b| serde_json::json!({
+        "blocked": x.blocks.iter().map(|b| serde_json::json!({
             "customer": b.customer_shortname,
             "asn": b.asn,
             "by": b.by.as_str(),
         })).collect::<Vec<_>>(),
-    })
-}
-
-fn blocks_of_user(
-    conn: &mut crate::db::DbConnection,
-    u: &User,
-) -> anyhow::Result<Vec<crate::db::peeringdb_links::Block>> {
-    Ok(match u.peeringdb_id {
-        Some(id) => crate::db::peeringdb_links::blocks_of(conn, id)?,
-        None => Vec::new(),
     })
 }
 
@@ -299,20 +329,16 @@ fn open_db(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+/// Logs to standard error in `PORTAL_LOG_FORMAT` (text or JSON lines).
+pub fn init_tracing(format: crate::observability::logs::LogFormat) {
+    crate::observability::logs::init(format);
 }
 
 /// Runs the command line; errors carry a message for the person at the terminal.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::FakePeeringdb(args) = command {
-        init_tracing();
+        init_tracing(crate::observability::logs::LogFormat::from_env()?);
         return crate::peeringdb::simulator::run_cli(
             &args.bind,
             &args.client_id,
@@ -321,13 +347,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         );
     }
     if let Command::Demo(args) = command {
-        init_tracing();
+        init_tracing(crate::observability::logs::LogFormat::from_env()?);
         return crate::demo::run(args);
     }
     let config = Config::from_env()?;
     match command {
         Command::Serve => {
-            init_tracing();
+            init_tracing(config.ops.log_format);
             serve(config)
         }
         Command::Migrate => {
@@ -340,13 +366,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Customer(cmd) => customer_cmd(&open_db(&config)?, cmd),
-        Command::User(cmd) => user_cmd(&open_db(&config)?, cmd),
+        Command::User(cmd) => user_cmd(&open_db(&config)?, &config, cmd),
         Command::Ixp(cmd) => peering::ixp_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Lan(cmd) => peering::lan_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Routeserver(cmd) => peering::routeserver_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Connection(cmd) => peering::connection_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Apikey(cmd) => peering::apikey_cmd(&mut *open_db(&config)?.conn()?, cmd),
         Command::Peeringdb(cmd) => peeringdb_cmd(&config, open_db(&config)?, cmd),
+        Command::Backup { to } => backup_cmd(&config, &to),
         Command::Demo(_) | Command::FakePeeringdb(_) => unreachable!("handled above"),
     }
 }
@@ -357,14 +384,55 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async move {
+    let result = rt.block_on(async move {
+        let ops = config.ops.clone();
         let app = crate::startup::build_app(config).await?;
-        crate::startup::start_background(&app);
+        // SIGTERM drains (issue 14): /readyz 503, then the listeners close.
+        app.lifecycle.manage_signals();
+        let lifecycle = app.lifecycle.clone();
+        if !ops.trusted_proxies.is_empty() {
+            tracing::info!(trusted_proxies = %ops.trusted_proxies.describe(), "X-Forwarded-For is read from these peers");
+        }
+        let metrics = match ops.metrics_bind {
+            Some(addr) => {
+                let m = crate::observability::metrics::start_listener(addr, app.db.clone())?;
+                tracing::info!(address = %m.addr, "metrics listening (GET /metrics)");
+                Some(m)
+            }
+            None => None,
+        };
+        let background = crate::startup::start_background(&app);
         let running = crate::web::start(app)?;
         tracing::info!(address = %running.addr, "ixp-portal is listening");
-        running.server.await?;
-        Ok(())
-    })
+        crate::observability::lifecycle::serve_until_stopped(
+            running,
+            metrics,
+            background,
+            lifecycle,
+            std::time::Duration::from_secs(ops.drain_delay),
+        )
+        .await
+    });
+    // Blocking work still running (a database call) gets a moment more.
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    result
+}
+
+/// `backup --to FILE` (issue 14).
+fn backup_cmd(config: &Config, to: &std::path::Path) -> anyhow::Result<()> {
+    let s = crate::backup::backup(&config.database, to)?;
+    println!(
+        "backed up {} user(s), schema at migration {}, to {} ({} bytes, readable by this user only)",
+        s.users,
+        s.migrations,
+        s.path.display(),
+        s.bytes
+    );
+    println!(
+        "restore: stop the portal, then serve it with DATABASE_URL={} (or copy it over the database file)",
+        s.path.display()
+    );
+    Ok(())
 }
 
 /// `peeringdb recheck`: under the same lease as the background task, so
@@ -545,7 +613,8 @@ fn customer_cmd(db: &Db, cmd: CustomerCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn user_cmd(db: &Db, cmd: UserCmd) -> anyhow::Result<()> {
+fn user_cmd(db: &Db, config: &Config, cmd: UserCmd) -> anyhow::Result<()> {
+    let session_max = config.sessions.max;
     let mut conn = db.conn()?;
     match cmd {
         UserCmd::Create {
@@ -623,6 +692,23 @@ fn user_cmd(db: &Db, cmd: UserCmd) -> anyhow::Result<()> {
             admin::unblock_named(&mut conn, ACTOR_CLI, &username, &customer)?;
             println!("lifted the block: PeeringDB logins may link {username} to {customer} again");
         }
+        UserCmd::SignOut { username } => {
+            let u = users::by_username(&mut conn, &username)?
+                .ok_or_else(|| anyhow!("no user named {username:?}"))?;
+            let n = admin::security::end_sessions(&mut conn, ACTOR_CLI, u.id, None)?;
+            if n == 0 {
+                bail!("{username} has no session: nothing to end");
+            }
+            println!("ended {n} session(s) of {username}");
+        }
+        UserCmd::TwoFactorReset { username } => {
+            let u = users::by_username(&mut conn, &username)?
+                .ok_or_else(|| anyhow!("no user named {username:?}"))?;
+            if !admin::security::reset_two_factor(&mut conn, ACTOR_CLI, u.id)? {
+                bail!("{username} has no second factor: nothing to reset");
+            }
+            println!("removed the second factor of {username} and ended their sessions");
+        }
         UserCmd::List { json } => {
             let all = users::all(&mut conn)?;
             let mut links = affiliations::all_with_customers(&mut conn)?;
@@ -635,7 +721,11 @@ fn user_cmd(db: &Db, cmd: UserCmd) -> anyhow::Result<()> {
                             .filter(|(a, _)| a.user_id == u.id)
                             .cloned()
                             .collect();
-                        Ok(user_json(u, &mine, &blocks_of_user(&mut conn, u)?))
+                        Ok(user_json(
+                            u,
+                            &mine,
+                            &UserExtras::load(&mut conn, u, session_max)?,
+                        ))
                     })
                     .collect::<anyhow::Result<_>>()?;
                 println!("{}", serde_json::to_string_pretty(&v)?);
@@ -662,11 +752,11 @@ fn user_cmd(db: &Db, cmd: UserCmd) -> anyhow::Result<()> {
             let u = users::by_username(&mut conn, &username)?
                 .ok_or_else(|| anyhow!("no user named {username:?}"))?;
             let links = affiliations::of_user(&mut conn, u.id)?;
-            let blocks = blocks_of_user(&mut conn, &u)?;
+            let extras = UserExtras::load(&mut conn, &u, session_max)?;
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&user_json(&u, &links, &blocks))?
+                    serde_json::to_string_pretty(&user_json(&u, &links, &extras))?
                 );
             } else {
                 println!("username:     {}", u.username);
@@ -696,7 +786,12 @@ fn user_cmd(db: &Db, cmd: UserCmd) -> anyhow::Result<()> {
                             .unwrap_or_default()
                     );
                 }
-                for b in blocks {
+                println!(
+                    "two-factor:   {}",
+                    if extras.two_factor { "on" } else { "off" }
+                );
+                println!("sessions:     {}", extras.sessions);
+                for b in &extras.blocks {
                     println!(
                         "  blocked from {} (AS{}): {}",
                         b.customer_shortname,

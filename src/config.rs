@@ -19,6 +19,10 @@ pub struct Config {
     pub secret_key: Option<Vec<u8>>,
     /// How PeeringDB-made links are kept confirmed (SPEC §6).
     pub links: LinkPolicy,
+    /// `PORTAL_SESSION_IDLE`, `PORTAL_SESSION_MAX` (SPEC §7).
+    pub sessions: crate::web::session::Limits,
+    /// `AUTH_2FA_ENFORCE`: who must have a second factor.
+    pub two_factor_enforce: Enforce2fa,
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub peeringdb: Option<PeeringDbConfig>,
@@ -26,6 +30,67 @@ pub struct Config {
     /// request that passes every check is approved at once; otherwise it
     /// waits as `pending` for staff.
     pub peering_auto_approve: bool,
+    /// Operations (issue 14): `PORTAL_TRUSTED_PROXIES`, `PORTAL_METRICS_BIND`,
+    /// `PORTAL_METRICS_ALLOW`, `PORTAL_LOG_FORMAT`, `PORTAL_DRAIN_DELAY`.
+    pub ops: OpsConfig,
+}
+
+/// How the portal runs behind proxies and under monitoring (issue 14).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpsConfig {
+    /// `PORTAL_TRUSTED_PROXIES` (SPEC §5): peers whose `X-Forwarded-For`
+    /// is believed. Default none.
+    pub trusted_proxies: crate::web::proxy::Networks,
+    /// `PORTAL_METRICS_BIND`: a listener of its own for `/metrics`.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `PORTAL_METRICS_ALLOW`: direct peers that may read `/metrics` on
+    /// the main listener. Default none.
+    pub metrics_allow: crate::web::proxy::Networks,
+    /// `PORTAL_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: crate::observability::logs::LogFormat,
+    /// `PORTAL_DRAIN_DELAY`: seconds between SIGTERM (from when `/readyz`
+    /// answers 503) and the listeners closing. Default 0.
+    pub drain_delay: u64,
+}
+
+impl OpsConfig {
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<OpsConfig, ConfigError> {
+        let networks = |var: &'static str| {
+            crate::web::proxy::Networks::parse(&get(var).unwrap_or_default())
+                .map_err(|p| err(var, p))
+        };
+        let metrics_bind = match get("PORTAL_METRICS_BIND") {
+            None => None,
+            Some(v) => Some(v.trim().parse().map_err(|_| {
+                err(
+                    "PORTAL_METRICS_BIND",
+                    format!("is {v:?}: use an address and port such as 127.0.0.1:9464"),
+                )
+            })?),
+        };
+        let log_format =
+            crate::observability::logs::LogFormat::parse(get("PORTAL_LOG_FORMAT").as_deref())
+                .map_err(|p| err("PORTAL_LOG_FORMAT", p))?;
+        let drain_delay = match get("PORTAL_DRAIN_DELAY") {
+            None => 0,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if n <= 300 => n,
+                _ => {
+                    return Err(err(
+                        "PORTAL_DRAIN_DELAY",
+                        format!("is {v:?}: give a number of seconds from 0 to 300"),
+                    ));
+                }
+            },
+        };
+        Ok(OpsConfig {
+            trusted_proxies: networks("PORTAL_TRUSTED_PROXIES")?,
+            metrics_bind,
+            metrics_allow: networks("PORTAL_METRICS_ALLOW")?,
+            log_format,
+            drain_delay,
+        })
+    }
 }
 
 /// SPEC §6: how often PeeringDB-made links are re-checked, and how long
@@ -47,6 +112,26 @@ impl Default for LinkPolicy {
             recheck_interval: 3600,
             recheck_after: 86_400,
             max_age: 2_592_000,
+        }
+    }
+}
+
+/// `AUTH_2FA_ENFORCE`: whose password sign-ins need a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Enforce2fa {
+    #[default]
+    None,
+    Superuser,
+    All,
+}
+
+impl Enforce2fa {
+    /// Must this user have a second factor?
+    pub fn applies_to(self, superuser: bool) -> bool {
+        match self {
+            Enforce2fa::None => false,
+            Enforce2fa::Superuser => superuser,
+            Enforce2fa::All => true,
         }
     }
 }
@@ -202,6 +287,33 @@ impl Config {
                 defaults.max_age,
             )?,
         };
+        let session_defaults = crate::web::session::Limits::default();
+        let sessions = crate::web::session::Limits {
+            idle: parse_seconds(
+                "PORTAL_SESSION_IDLE",
+                get("PORTAL_SESSION_IDLE"),
+                session_defaults.idle,
+            )?,
+            max: parse_seconds(
+                "PORTAL_SESSION_MAX",
+                get("PORTAL_SESSION_MAX"),
+                session_defaults.max,
+            )?,
+        };
+        let two_factor_enforce = match get("AUTH_2FA_ENFORCE")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("none") => Enforce2fa::None,
+            Some("superuser") => Enforce2fa::Superuser,
+            Some("all") => Enforce2fa::All,
+            Some(other) => {
+                return Err(err(
+                    "AUTH_2FA_ENFORCE",
+                    format!("is {other:?}: use none, superuser or all"),
+                ));
+            }
+        };
         let smtp_url = get("SMTP_URL");
         if let Some(u) = &smtp_url
             && !(u.starts_with("smtp://") || u.starts_with("smtps://"))
@@ -255,7 +367,9 @@ impl Config {
             Some(v) if !v.trim().is_empty() => parse_bool("PEERING_API_AUTO_APPROVE", &v)?,
             _ => true,
         };
+        let ops = OpsConfig::from_lookup(get)?;
         Ok(Config {
+            ops,
             peering_auto_approve,
             bind,
             app_url,
@@ -264,6 +378,8 @@ impl Config {
             session_key,
             secret_key,
             links,
+            sessions,
+            two_factor_enforce,
             smtp_url,
             mail_from,
             peeringdb,
@@ -361,13 +477,55 @@ mod tests {
             cfg(&[("PORTAL_SECRET_KEY", "short")]).unwrap_err().var,
             "PORTAL_SECRET_KEY"
         );
+        assert_eq!(
+            cfg(&[("AUTH_2FA_ENFORCE", "some")]).unwrap_err().var,
+            "AUTH_2FA_ENFORCE"
+        );
         for var in [
+            "PORTAL_SESSION_IDLE",
+            "PORTAL_SESSION_MAX",
             "AUTH_PEERINGDB_RECHECK_INTERVAL",
             "AUTH_PEERINGDB_RECHECK_AFTER",
             "AUTH_PEERINGDB_LINK_MAX_AGE",
         ] {
             assert_eq!(cfg(&[(var, "0")]).unwrap_err().var, var);
             assert_eq!(cfg(&[(var, "soon")]).unwrap_err().var, var);
+        }
+    }
+
+    #[test]
+    fn ops_settings() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.ops, OpsConfig::default());
+        assert!(c.ops.trusted_proxies.is_empty() && c.ops.metrics_allow.is_empty());
+        assert_eq!(c.ops.metrics_bind, None);
+        let c = cfg(&[
+            ("PORTAL_TRUSTED_PROXIES", "127.0.0.1/32, ::1, 10.0.0.0/8"),
+            ("PORTAL_METRICS_BIND", "127.0.0.1:9464"),
+            ("PORTAL_METRICS_ALLOW", "192.0.2.10"),
+            ("PORTAL_LOG_FORMAT", "json"),
+            ("PORTAL_DRAIN_DELAY", "5"),
+        ])
+        .unwrap();
+        assert!(c.ops.trusted_proxies.contains("10.9.8.7".parse().unwrap()));
+        assert!(c.ops.trusted_proxies.contains("::1".parse().unwrap()));
+        assert_eq!(c.ops.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        assert!(c.ops.metrics_allow.contains("192.0.2.10".parse().unwrap()));
+        assert!(!c.ops.metrics_allow.contains("192.0.2.11".parse().unwrap()));
+        assert_eq!(
+            c.ops.log_format,
+            crate::observability::logs::LogFormat::Json
+        );
+        assert_eq!(c.ops.drain_delay, 5);
+        for (var, bad) in [
+            ("PORTAL_TRUSTED_PROXIES", "10.0.0.0/8, nginx"),
+            ("PORTAL_METRICS_BIND", "9464"),
+            ("PORTAL_METRICS_ALLOW", "10.0.0.0/40"),
+            ("PORTAL_LOG_FORMAT", "logfmt"),
+            ("PORTAL_DRAIN_DELAY", "301"),
+            ("PORTAL_DRAIN_DELAY", "soon"),
+        ] {
+            assert_eq!(cfg(&[(var, bad)]).unwrap_err().var, var, "{var}={bad}");
         }
     }
 

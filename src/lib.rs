@@ -2,6 +2,7 @@
 pub mod admin;
 pub mod auth;
 pub mod background;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -11,6 +12,7 @@ pub mod demo_peering;
 pub mod domain;
 pub mod ixf;
 pub mod mail;
+pub mod observability;
 pub mod peeringapi;
 pub mod peeringdb;
 pub mod startup;

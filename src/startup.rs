@@ -45,11 +45,20 @@ pub fn build_app_with(config: Config, db: Db) -> anyhow::Result<App> {
         mailer,
         peeringdb,
         secrets,
+        lifecycle: crate::observability::Lifecycle::default(),
     })
 }
 
-/// Starts the background work of `serve` (SPEC §5): the PeeringDB
-/// re-check under a database lease.
-pub fn start_background(app: &App) -> tokio::task::JoinHandle<()> {
-    crate::background::spawn_recheck(app.rechecker())
+/// Starts the background work of `serve` (SPEC §5), each loop under a
+/// database lease: the PeeringDB re-check and the purge of expired sessions.
+/// Each stops between batches once the app's lifecycle says so (issue 14).
+pub fn start_background(app: &App) -> Vec<tokio::task::JoinHandle<()>> {
+    vec![
+        crate::background::spawn_recheck(app.rechecker(), app.lifecycle.stopping()),
+        crate::background::spawn_purge(
+            app.db.clone(),
+            app.config.sessions.max,
+            app.lifecycle.stopping(),
+        ),
+    ]
 }

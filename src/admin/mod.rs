@@ -11,6 +11,7 @@ mod accounts;
 pub mod api_keys;
 pub mod peering;
 pub mod peeringdb_access;
+pub mod security;
 pub mod sessions;
 pub use accounts::{
     Added, Scope, UserEdit, add_member_by_email, delete_user, free_username, set_privilege,

@@ -2,3 +2,4 @@
 pub mod password;
 pub mod secret_box;
 pub mod token;
+pub mod totp;

@@ -62,6 +62,12 @@ pub fn unknown() -> Result<String, String> {
     ))
 }
 
+/// Is this a password someone can type (not the unknown one of a user
+/// that PeeringDB or an invitation made)?
+pub fn is_usable(stored: &str) -> bool {
+    !stored.starts_with("!unknown!")
+}
+
 /// Spends the same time as a real check when the user does not exist, so
 /// that response times do not tell which usernames exist.
 pub fn dummy_verify(password: &str) {

@@ -141,3 +141,71 @@ pub fn purge_expired(conn: &mut DbConnection, before: NaiveDateTime) -> Result<u
     )
     .execute(conn)
 }
+
+// The PKCE verifiers of `/auth` flows the portal starts itself
+// (`GET /auth/start`, answered at `GET /auth?code=&state=`): the state's
+// SHA-256, the SHA-256 of the browser's cookie nonce, and the verifier
+// sealed with the portal's secret key. Single use, ten minutes. Declared
+// here rather than in `schema.rs`: only the Peering API reads it.
+diesel::table! {
+    peering_api_auth_states (state_hash) {
+        state_hash -> Text,
+        browser_hash -> Text,
+        verifier -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+/// How long a started `/auth` flow may take.
+pub const AUTH_STATE_LIFETIME_SECS: i64 = 600;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = peering_api_auth_states)]
+pub struct AuthState {
+    pub state_hash: String,
+    pub browser_hash: String,
+    pub verifier: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores a started flow, dropping those that expired.
+pub fn insert_auth_state(conn: &mut DbConnection, s: &AuthState) -> Result<(), Error> {
+    let before = s.created_at - chrono::Duration::seconds(AUTH_STATE_LIFETIME_SECS);
+    diesel::delete(
+        peering_api_auth_states::table.filter(peering_api_auth_states::created_at.lt(before)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(peering_api_auth_states::table)
+        .values(s)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn auth_state(conn: &mut DbConnection, state_hash: &str) -> Result<Option<AuthState>, Error> {
+    peering_api_auth_states::table
+        .find(state_hash)
+        .select(AuthState::as_select())
+        .first(conn)
+        .optional()
+}
+
+impl AuthState {
+    /// Its code came back already (the row stays until it expires, so that
+    /// a replay is told so).
+    pub fn used(&self) -> bool {
+        self.verifier.is_empty()
+    }
+}
+
+/// Uses up a started flow (forgetting its verifier): true for the one
+/// caller that did.
+pub fn take_auth_state(conn: &mut DbConnection, state_hash: &str) -> Result<bool, Error> {
+    Ok(diesel::update(
+        peering_api_auth_states::table
+            .find(state_hash)
+            .filter(peering_api_auth_states::verifier.ne("")),
+    )
+    .set(peering_api_auth_states::verifier.eq(""))
+    .execute(conn)?
+        == 1)
+}

@@ -37,21 +37,73 @@ pub fn page(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, Error> {
-    let mut q = audit_log::table
-        .select(AuditEntry::as_select())
-        .order(audit_log::id.desc())
-        .limit(limit)
-        .into_boxed();
+    page_in(conn, action, subject, before, false, limit)
+}
+
+type Boxed<'a, ST> = audit_log::BoxedQuery<'a, super::MultiBackend, ST>;
+
+fn filtered<'a, ST: 'a>(
+    mut q: Boxed<'a, ST>,
+    action: Option<&str>,
+    subject: Option<&str>,
+) -> Boxed<'a, ST> {
     if let Some(a) = action.filter(|a| !a.is_empty()) {
         q = q.filter(audit_log::action.eq(a.to_string()));
     }
     if let Some(s) = subject.filter(|s| !s.is_empty()) {
         q = q.filter(audit_log::subject.eq(s.to_string()));
     }
-    if let Some(b) = before {
-        q = q.filter(audit_log::id.lt(b));
-    }
+    q
+}
+
+/// A page of the log, newest first (entries before the id `cursor`) or,
+/// with `oldest`, oldest first (entries after it).
+pub fn page_in(
+    conn: &mut DbConnection,
+    action: Option<&str>,
+    subject: Option<&str>,
+    cursor: Option<i64>,
+    oldest: bool,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, Error> {
+    let mut q = filtered(
+        audit_log::table
+            .select(AuditEntry::as_select())
+            .into_boxed(),
+        action,
+        subject,
+    )
+    .limit(limit);
+    q = match (oldest, cursor) {
+        (false, Some(b)) => q.filter(audit_log::id.lt(b)),
+        (true, Some(a)) => q.filter(audit_log::id.gt(a)),
+        (_, None) => q,
+    };
+    q = if oldest {
+        q.order(audit_log::id.asc())
+    } else {
+        q.order(audit_log::id.desc())
+    };
     q.load(conn)
+}
+
+/// How many entries match, counted up to `cap` (the log grows without
+/// end; the page says "10,000+").
+pub fn count_matching(
+    conn: &mut DbConnection,
+    action: Option<&str>,
+    subject: Option<&str>,
+    cap: i64,
+) -> Result<(i64, bool), Error> {
+    let ids: Vec<i64> = filtered(
+        audit_log::table.select(audit_log::id).into_boxed(),
+        action,
+        subject,
+    )
+    .limit(cap + 1)
+    .load(conn)?;
+    let n = ids.len() as i64;
+    Ok((n.min(cap), n > cap))
 }
 
 #[derive(QueryableByName)]

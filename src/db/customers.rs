@@ -24,6 +24,12 @@ pub fn update(conn: &mut DbConnection, id: i64, fields: &CustomerFields) -> Resu
         .execute(conn)
 }
 
+/// Deletes a customer (its links, connections, sessions, API keys and
+/// blocks go with it by the foreign keys: callers check first).
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<usize, Error> {
+    diesel::delete(customers::table.find(id)).execute(conn)
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Customer>, Error> {
     customers::table
         .find(id)
@@ -83,17 +89,22 @@ pub struct CustomerFilter {
     pub cancelled: Option<bool>,
 }
 
-/// A page of customers ordered by name, and whether there is more.
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &CustomerFilter,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<Customer>, bool), Error> {
-    let mut q = customers::table
-        .select(Customer::as_select())
-        .order((customers::name, customers::id))
-        .into_boxed();
+/// The orders of the staff customer list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerSort {
+    Name,
+    Shortname,
+    Asn,
+    Type,
+    Status,
+    /// Date joined; customers without one come last either way.
+    Joined,
+}
+
+type Boxed<'a, ST> = customers::BoxedQuery<'a, super::MultiBackend, ST>;
+
+/// The filter's conditions on a query of customers.
+fn filtered<'a, ST: 'a>(mut q: Boxed<'a, ST>, filter: &CustomerFilter) -> Boxed<'a, ST> {
     if let Some(s) = filter
         .search
         .as_deref()
@@ -128,10 +139,72 @@ pub fn list(
         }
         None => {}
     }
+    q
+}
+
+/// A page of customers in the given order (`desc`: reversed), and whether
+/// there is more. Ties are broken by name, then id, so pages are stable.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    sort: CustomerSort,
+    desc: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Customer>, bool), Error> {
+    let q = filtered(
+        customers::table.select(Customer::as_select()).into_boxed(),
+        filter,
+    );
+    let q = match (sort, desc) {
+        (CustomerSort::Name, false) => q.order((customers::name.asc(), customers::id.asc())),
+        (CustomerSort::Name, true) => q.order((customers::name.desc(), customers::id.desc())),
+        (CustomerSort::Shortname, false) => q.order(customers::shortname.asc()),
+        (CustomerSort::Shortname, true) => q.order(customers::shortname.desc()),
+        (CustomerSort::Asn, false) => q.order((customers::autsys.asc(), customers::id.asc())),
+        (CustomerSort::Asn, true) => q.order((customers::autsys.desc(), customers::id.desc())),
+        (CustomerSort::Type, false) => q.order((
+            customers::cust_type.asc(),
+            customers::name.asc(),
+            customers::id.asc(),
+        )),
+        (CustomerSort::Type, true) => q.order((
+            customers::cust_type.desc(),
+            customers::name.asc(),
+            customers::id.asc(),
+        )),
+        (CustomerSort::Status, false) => q.order((
+            customers::status.asc(),
+            customers::name.asc(),
+            customers::id.asc(),
+        )),
+        (CustomerSort::Status, true) => q.order((
+            customers::status.desc(),
+            customers::name.asc(),
+            customers::id.asc(),
+        )),
+        (CustomerSort::Joined, false) => q.order((
+            customers::date_joined.is_null().asc(),
+            customers::date_joined.asc(),
+            customers::name.asc(),
+            customers::id.asc(),
+        )),
+        (CustomerSort::Joined, true) => q.order((
+            customers::date_joined.is_null().asc(),
+            customers::date_joined.desc(),
+            customers::name.asc(),
+            customers::id.asc(),
+        )),
+    };
     let mut rows: Vec<Customer> = q.offset(offset).limit(limit + 1).load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
+}
+
+/// How many customers the filter matches.
+pub fn count_matching(conn: &mut DbConnection, filter: &CustomerFilter) -> Result<i64, Error> {
+    filtered(customers::table.count().into_boxed(), filter).get_result(conn)
 }
 
 pub fn all(conn: &mut DbConnection) -> Result<Vec<Customer>, Error> {

@@ -226,3 +226,56 @@ pub fn route_servers_of_lan(
         .order(route_servers::id)
         .load(conn)
 }
+
+/// The exchange's name and support email (the IXP record), for the layout
+/// of every page: two columns of one row.
+pub fn ixp_name_and_support(conn: &mut DbConnection) -> Result<Option<(String, String)>, Error> {
+    ixp::table
+        .select((ixp::name, ixp::support_email))
+        .order(ixp::id)
+        .first(conn)
+        .optional()
+}
+
+/// How long a page may show an IXP record another instance changed.
+const BRAND_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+type BrandCache = std::collections::HashMap<String, (std::time::Instant, Option<(String, String)>)>;
+
+fn brand_cache() -> &'static std::sync::Mutex<BrandCache> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<BrandCache>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// `ixp_name_and_support`, remembered per database for a few seconds so
+/// that a page render rarely asks the database (and never waits long for a
+/// connection: under load it shows the last value, or none).
+pub fn brand(db: &super::Db) -> Option<(String, String)> {
+    let key = format!("{:?}", db.url());
+    let cached = brand_cache().lock().ok().and_then(|m| m.get(&key).cloned());
+    if let Some((at, value)) = &cached
+        && at.elapsed() < BRAND_TTL
+    {
+        return value.clone();
+    }
+    let fresh = db
+        .conn_within(std::time::Duration::from_millis(100))
+        .ok()
+        .and_then(|mut c| ixp_name_and_support(&mut c).ok());
+    match fresh {
+        Some(value) => {
+            if let Ok(mut m) = brand_cache().lock() {
+                m.insert(key, (std::time::Instant::now(), value.clone()));
+            }
+            value
+        }
+        None => cached.and_then(|(_, v)| v),
+    }
+}
+
+/// Forgets the remembered IXP records (after a change of the record).
+pub fn forget_brand() {
+    if let Ok(mut m) = brand_cache().lock() {
+        m.clear();
+    }
+}

@@ -13,6 +13,8 @@ pub mod peering_sessions;
 pub mod peeringdb_links;
 pub mod resets;
 pub mod schema;
+pub mod sessions;
+pub mod two_factor;
 pub mod users;
 
 use diesel::Connection;
@@ -214,6 +216,16 @@ impl Db {
         &self.url
     }
 
+    /// The pool's connections now (for the metrics, issue 14).
+    pub fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
+    /// A connection, waiting at most `timeout` for one (`/readyz`).
+    pub fn conn_within(&self, timeout: std::time::Duration) -> Result<PooledConn, DbError> {
+        Ok(self.pool.get_timeout(timeout)?)
+    }
+
     pub fn conn(&self) -> Result<PooledConn, DbError> {
         Ok(self.pool.get()?)
     }
@@ -239,7 +251,10 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let db = self.clone();
+        // Lines logged there belong to the request's span (its request id).
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let mut conn = db.conn()?;
             f(&mut conn)
         })

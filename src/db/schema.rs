@@ -216,6 +216,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        key_hash -> Text,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        sid -> Text,
+        address -> Text,
+        user_agent -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    totp_secrets (user_id) {
+        user_id -> BigInt,
+        secret -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(affiliations -> customers (customer_id));
 diesel::joinable!(peeringdb_blocks -> customers (customer_id));
 diesel::joinable!(peeringdb_tokens -> users (user_id));
@@ -244,4 +278,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     peeringdb_blocks,
     peeringdb_tokens,
     leases,
+    sessions,
+    totp_secrets,
+    recovery_codes,
 );

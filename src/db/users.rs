@@ -82,6 +82,10 @@ pub fn update_flags(
     disabled: bool,
     superuser: bool,
 ) -> Result<usize, Error> {
+    if disabled {
+        // A disabled user's sessions end with it (SPEC §7).
+        super::sessions::end_of_user(conn, id, None)?;
+    }
     diesel::update(users::table.find(id))
         .set((
             users::disabled.eq(disabled),
@@ -91,8 +95,10 @@ pub fn update_flags(
         .execute(conn)
 }
 
-/// Sets a new password hash and ends every session made before it.
+/// Sets a new password hash and ends every session made before it (their
+/// rows go; the epoch also refuses any that a racing request recreates).
 pub fn set_password(conn: &mut DbConnection, id: i64, hash: &str) -> Result<usize, Error> {
+    super::sessions::end_of_user(conn, id, None)?;
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),
@@ -170,14 +176,16 @@ pub fn list_query(
     after: Option<&str>,
     limit: i64,
 ) -> ListQuery<'static> {
-    let mut q = users::table
-        .select(User::as_select())
-        .order(users::username)
-        .limit(limit)
-        .into_boxed();
+    let mut q = filtered(conn, filter).order(users::username).limit(limit);
     if let Some(after) = after {
         q = q.filter(users::username.gt(after.to_string()));
     }
+    q
+}
+
+/// The users that match the filter, in no particular order.
+fn filtered(conn: &DbConnection, filter: &UserFilter) -> ListQuery<'static> {
+    let mut q = users::table.select(User::as_select()).into_boxed();
     match filter.oauth {
         Some(true) => q = q.filter(users::creator.eq(crate::domain::OAUTH_CREATOR)),
         Some(false) => q = q.filter(users::creator.ne(crate::domain::OAUTH_CREATOR)),
@@ -223,6 +231,109 @@ pub fn list_query(
         };
     }
     q
+}
+
+/// The orders of the staff user list; ties by username (unique).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    Username,
+    Name,
+    Email,
+    /// Users who never signed in come last either way.
+    LastLogin,
+    Created,
+}
+
+/// A page of users in the given order after the user `after` (keyset
+/// paging by that user's place in the order), and whether more follow.
+pub fn list_sorted(
+    conn: &mut DbConnection,
+    filter: &UserFilter,
+    sort: UserSort,
+    desc: bool,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<User>, bool), Error> {
+    if sort == UserSort::Username && !desc {
+        return list(conn, filter, after, limit);
+    }
+    let cursor = match after {
+        Some(a) if sort != UserSort::Username => by_username(conn, a)?,
+        _ => None,
+    };
+    let mut q = filtered(conn, filter);
+    macro_rules! by {
+        ($col:expr, $value:expr) => {{
+            if let Some(c) = &cursor {
+                let (v, u) = ($value(c), c.username.clone());
+                q = if desc {
+                    q.filter($col.lt(v.clone()).or($col.eq(v).and(users::username.lt(u))))
+                } else {
+                    q.filter($col.gt(v.clone()).or($col.eq(v).and(users::username.gt(u))))
+                };
+            }
+            if desc {
+                q.order(($col.desc(), users::username.desc()))
+            } else {
+                q.order(($col.asc(), users::username.asc()))
+            }
+        }};
+    }
+    let q = match sort {
+        UserSort::Username => {
+            if let Some(a) = after {
+                q = q.filter(users::username.lt(a.to_string()));
+            }
+            q.order(users::username.desc())
+        }
+        UserSort::Name => by!(users::name, |c: &User| c.name.clone()),
+        UserSort::Email => by!(users::email, |c: &User| c.email.clone()),
+        UserSort::Created => by!(users::created_at, |c: &User| c.created_at),
+        UserSort::LastLogin => {
+            let col = users::last_login_at;
+            if let Some(c) = &cursor {
+                let u = c.username.clone();
+                q = match (c.last_login_at, desc) {
+                    (Some(t), true) => q.filter(
+                        col.lt(t)
+                            .or(col.eq(t).and(users::username.lt(u)))
+                            .or(col.is_null()),
+                    ),
+                    (Some(t), false) => q.filter(
+                        col.gt(t)
+                            .or(col.eq(t).and(users::username.gt(u)))
+                            .or(col.is_null()),
+                    ),
+                    (None, true) => q.filter(col.is_null().and(users::username.lt(u))),
+                    (None, false) => q.filter(col.is_null().and(users::username.gt(u))),
+                };
+            }
+            if desc {
+                q.order((col.is_null().asc(), col.desc(), users::username.desc()))
+            } else {
+                q.order((col.is_null().asc(), col.asc(), users::username.asc()))
+            }
+        }
+    };
+    let mut rows = q.limit(limit + 1).load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// How many users the filter matches, counted up to `cap` (a search over a
+/// hundred thousand users stays cheap; the list says "10,000+").
+pub fn count_matching(
+    conn: &mut DbConnection,
+    filter: &UserFilter,
+    cap: i64,
+) -> Result<(i64, bool), Error> {
+    let ids: Vec<i64> = filtered(conn, filter)
+        .select(users::id)
+        .limit(cap + 1)
+        .load(conn)?;
+    let n = ids.len() as i64;
+    Ok((n.min(cap), n > cap))
 }
 
 pub fn all(conn: &mut DbConnection) -> Result<Vec<User>, Error> {

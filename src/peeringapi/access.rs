@@ -112,6 +112,41 @@ pub fn authorize(c: &mut DbConnection, token: &ApiToken, asn: Asn) -> Result<Cus
     ))
 }
 
+/// SPEC §7: the Peering API's `/auth` applies the web login's rules. A
+/// PeeringDB identity gets no token when `AUTH_PEERINGDB_REQUIRE_MFA` is on
+/// and its sign-in lacked `mfa`, when its portal user is disabled, or when
+/// none of its networks is an eligible customer here that it is not
+/// blocked from (§6.2).
+pub fn login_rules(
+    c: &mut DbConnection,
+    profile: &crate::peeringdb::Profile,
+    require_mfa: bool,
+) -> Result<(), ApiError> {
+    if require_mfa && !profile.has_mfa() {
+        return Err(ApiError::forbidden("code", crate::peeringdb::MSG_MFA));
+    }
+    if crate::db::users::by_peeringdb_id(c, profile.id)?.is_some_and(|u| u.disabled) {
+        return Err(ApiError::forbidden(
+            "code",
+            "the portal account of this PeeringDB user is disabled",
+        ));
+    }
+    let blocks = crate::db::peeringdb_links::blocks_of(c, profile.id)?;
+    let day = today();
+    let open = customers::by_asns(c, &profile.affiliated_asns())?
+        .into_iter()
+        .any(|cu| {
+            cu.facts().eligibility(day).is_ok() && !blocks.iter().any(|b| b.customer_id == cu.id)
+        });
+    if !open {
+        return Err(ApiError::forbidden(
+            "code",
+            "none of your PeeringDB networks is a member of this IXP that may use Login with PeeringDB",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! The API's errors: `{"errors": [{"name": field, "errors": [message]}]}`
-//! with 400 / 401 / 403 / 404 / 413 / 422 (and 500/503, never with details).
+//! with 400 / 401 / 403 / 404 / 413 / 422 / 429 (and 500/503, never with
+//! details).
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 
@@ -22,6 +23,8 @@ impl FieldError {
 pub struct ApiError {
     pub status: StatusCode,
     pub errors: Vec<FieldError>,
+    /// Seconds for `Retry-After` (429).
+    pub retry_after: Option<u64>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -36,13 +39,22 @@ impl std::fmt::Display for ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, name: &str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            errors: vec![FieldError::new(name, message)],
-        }
+        ApiError::many(status, vec![FieldError::new(name, message)])
     }
     pub fn many(status: StatusCode, errors: Vec<FieldError>) -> ApiError {
-        ApiError { status, errors }
+        ApiError {
+            status,
+            errors,
+            retry_after: None,
+        }
+    }
+    /// 429: too many requests from this client address; try again in
+    /// `retry_after` seconds.
+    pub fn too_many_requests(message: impl Into<String>, retry_after: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit", message)
+        }
     }
     pub fn bad_request(name: &str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, name, message)
@@ -92,6 +104,9 @@ impl ResponseError for ApiError {
         let mut r = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             r.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"peering-api\""));
+        }
+        if let Some(secs) = self.retry_after {
+            r.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         r.insert_header((header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({ "errors": self.errors }))

@@ -6,13 +6,25 @@
 //! of the request, in another that it is the requester. We accept either:
 //! exactly one of `local_asn` and `peer_asn` must be one of our route
 //! servers' ASNs and the other the caller's; the session remembers the
-//! orientation it was requested in and is always answered in it.
+//! orientation it was first requested in; a `POST` is answered in the
+//! orientation of each of its items, and `GET /sessions?request_id=` in
+//! that request's.
+//!
+//! draft-ietf-grow-peering-api-01's route-server fields (`bgp_role`,
+//! `insert_asn`, `monitoring_session` of each side) are in `fields`, the
+//! rate limits in `limits`, and the `GET /auth` discovery document in
+//! `discovery`.
 pub mod access;
+pub mod discovery;
 pub mod error;
+pub mod fields;
+pub mod limits;
 pub mod request;
 
 pub use error::ApiError;
 
+/// Where the API is served.
+pub const API_BASE: &str = "/api/peering/v1";
 /// How long a portal bearer token from `/auth` lives.
 pub const TOKEN_LIFETIME_SECS: i64 = 3600;
 /// The most items a batch may carry, and the largest body read.
@@ -30,8 +42,35 @@ mod tests {
     fn the_openapi_document_is_json_with_our_paths() {
         let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).expect("JSON");
         assert_eq!(doc["openapi"], "3.0.3");
-        for p in ["/auth", "/locations", "/sessions", "/sessions/{session_id}"] {
+        for p in [
+            "/auth",
+            "/auth/start",
+            "/locations",
+            "/sessions",
+            "/sessions/{session_id}",
+        ] {
             assert!(doc["paths"][p].is_object(), "{p}");
+        }
+        // The draft-01 fields are described, in and out, and marked.
+        let schemas = &doc["components"]["schemas"];
+        for side in ["local", "peer"] {
+            for f in ["bgp_role", "insert_asn", "monitoring_session"] {
+                let name = format!("{side}_{f}");
+                for s in ["Session", "SessionRequestItem"] {
+                    let prop = &schemas[s]["properties"][&name];
+                    assert!(prop.is_object(), "{s}.{name}");
+                    assert_eq!(
+                        prop["x-draft"], "draft-ietf-grow-peering-api-01",
+                        "{s}.{name}"
+                    );
+                }
+                assert!(
+                    schemas["Session"]["required"]
+                        .as_array()
+                        .is_some_and(|r| r.contains(&serde_json::json!(name))),
+                    "{name} is always returned"
+                );
+            }
         }
     }
 }

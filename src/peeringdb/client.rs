@@ -104,7 +104,7 @@ impl<'c> AsyncHttpClient<'c> for LimitedHttp {
     type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, BodyError>> + Send + 'c>>;
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
-        Box::pin(async move {
+        let exchange = async move {
             let request: reqwest::Request = request
                 .try_into()
                 .map_err(|e: reqwest::Error| BodyError::Http(e.without_url().to_string()))?;
@@ -121,7 +121,12 @@ impl<'c> AsyncHttpClient<'c> for LimitedHttp {
             builder
                 .body(body)
                 .map_err(|e| BodyError::Http(e.to_string()))
-        })
+        };
+        // Timed and counted as the `token` endpoint (issue 14).
+        let observed = crate::observability::metrics::token_outcome;
+        Box::pin(crate::observability::metrics::provider_call(
+            "token", exchange, observed,
+        ))
     }
 }
 
@@ -155,10 +160,9 @@ impl PeeringDbClient {
             .user_agent(concat!("ixp-portal/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let http = LimitedHttp(http);
-        let mut scopes = vec!["profile", "email", "networks"];
-        if cfg.require_mfa {
-            scopes.push("amr");
-        }
+        // `amr` always: it tells whether PeeringDB's own sign-in used a
+        // second factor, which decides whether ours is asked for (SPEC §7).
+        let scopes = vec!["profile", "email", "networks", "amr"];
         Ok(PeeringDbClient {
             oauth,
             http,
@@ -251,7 +255,18 @@ impl PeeringDbClient {
         self.read_profile(token.access_token().secret()).await
     }
 
+    /// Timed and counted as the `profile` endpoint (issue 14).
     async fn read_profile(&self, access_token: &str) -> Result<Profile, ProviderError> {
+        let observed = crate::observability::metrics::profile_outcome;
+        crate::observability::metrics::provider_call(
+            "profile",
+            self.read_profile_unobserved(access_token),
+            observed,
+        )
+        .await
+    }
+
+    async fn read_profile_unobserved(&self, access_token: &str) -> Result<Profile, ProviderError> {
         let resp = self
             .http
             .0

@@ -315,6 +315,9 @@ impl Rechecker {
             }),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
+        if let Ok(report) = &result {
+            crate::observability::metrics::recheck_batch(report);
+        }
         let h = holder.to_string();
         // Released even when the batch failed, so that the next interval
         // retries rather than a lapsed lease a minute later.

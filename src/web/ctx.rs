@@ -16,6 +16,10 @@ use futures_util::future::LocalBoxFuture;
 pub struct Viewer {
     pub user: User,
     pub links: Vec<(Affiliation, Customer)>,
+    /// The user has a confirmed second factor (TOTP).
+    pub has_totp: bool,
+    /// This session was signed in with two factors.
+    pub session_two_factor: bool,
 }
 
 impl Viewer {
@@ -50,6 +54,10 @@ pub struct Chrome {
     pub current_customer: Option<(i64, String)>,
     pub customers: Vec<(i64, String)>,
     pub path: String,
+    /// The exchange's name and support email from the IXP record, when
+    /// set (issue 13; `pages::branded`, cached for a few seconds).
+    pub ixp_name: Option<String>,
+    pub support_email: Option<String>,
 }
 
 pub struct Ctx {
@@ -60,6 +68,8 @@ pub struct Ctx {
     /// The path and query, to come back to after signing in.
     pub here: String,
     pub address: String,
+    /// The browser's `User-Agent`, cut to 200 characters.
+    pub user_agent: String,
     flashes: Vec<Flash>,
 }
 
@@ -112,6 +122,7 @@ impl Ctx {
                 })
                 .unwrap_or_default(),
             path: self.path.clone(),
+            ..super::pages::branded(&self.app.db)
         }
     }
 
@@ -124,11 +135,45 @@ impl Ctx {
     }
 }
 
-/// The client address as the portal records it.
+/// Where a user who must enrol a second factor may go meanwhile.
+fn enrolment_path(path: &str) -> bool {
+    path == "/profile/2fa"
+        || path.starts_with("/profile/2fa/")
+        || path == "/logout"
+        || path.starts_with("/static/")
+        // Public pages stay public.
+        || path.starts_with("/login")
+        || path.starts_with("/password/")
+}
+
+/// The browser as it names itself, for the sessions list.
+pub fn user_agent(req: &HttpRequest) -> String {
+    req.headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect()
+}
+
+/// The client address as the portal records it: the direct peer, or behind
+/// a proxy in `PORTAL_TRUSTED_PROXIES` the right-most `X-Forwarded-For`
+/// address that is not a trusted proxy (SPEC §5, `web::proxy::client_ip`).
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let Some(app) = req.app_data::<web::Data<App>>() else {
+        return peer.to_canonical().to_string();
+    };
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        // A value that is not text counts as an entry that is no address.
+        .map(|v| v.to_str().unwrap_or(""));
+    super::proxy::client_ip(&app.config.ops.trusted_proxies, peer, forwarded).to_string()
 }
 
 impl FromRequest for Ctx {
@@ -143,8 +188,16 @@ impl FromRequest for Ctx {
                 .cloned()
                 .ok_or_else(|| AppError::internal("application state missing"))?;
             let session = req.get_session();
+            // The notices waiting for this page (taken before the session
+            // is checked, so that a notice of its ending waits for the next).
+            let flashes = if req.method() == actix_web::http::Method::GET {
+                session::take_flashes(&session)
+            } else {
+                Vec::new()
+            };
             let mut viewer = None;
-            if let Some((uid, epoch)) = session::signed_in(&session) {
+            if let Some(si) = session::signed_in(&session, app.config.sessions) {
+                let uid = si.user_id;
                 let loaded = app
                     .db
                     .run(move |c| -> Result<_, AppError> {
@@ -152,21 +205,31 @@ impl FromRequest for Ctx {
                             return Ok(None);
                         };
                         let links = affiliations::of_user(c, uid)?;
-                        Ok(Some(Viewer { user, links }))
+                        let has_totp = crate::db::two_factor::is_enabled(c, uid)?;
+                        Ok(Some(Viewer {
+                            user,
+                            links,
+                            has_totp,
+                            session_two_factor: si.two_factor,
+                        }))
                     })
                     .await?;
                 match loaded {
-                    Some(v) if !v.user.disabled && v.user.session_epoch == epoch => {
+                    Some(v) if !v.user.disabled && v.user.session_epoch == si.epoch => {
                         viewer = Some(v)
                     }
                     _ => session::sign_out(&session),
                 }
             }
-            let flashes = if req.method() == actix_web::http::Method::GET {
-                session::take_flashes(&session)
-            } else {
-                Vec::new()
-            };
+            // AUTH_2FA_ENFORCE: a user in scope who signed in with one
+            // factor reaches nothing but the enrolment until done.
+            if let Some(v) = &viewer
+                && !v.session_two_factor
+                && app.config.two_factor_enforce.applies_to(v.user.superuser)
+                && !enrolment_path(req.path())
+            {
+                return Err(AppError::Enrol);
+            }
             let here = match req.uri().path_and_query() {
                 Some(pq) => pq.as_str().to_string(),
                 None => req.path().to_string(),
@@ -178,6 +241,7 @@ impl FromRequest for Ctx {
                 path: req.path().to_string(),
                 here,
                 address: client_address(&req),
+                user_agent: user_agent(&req),
                 flashes,
             })
         })

@@ -23,13 +23,13 @@ struct CsrfField {
     csrf: String,
 }
 
-/// Does the Origin (or, failing that, Referer) name this portal? Absent
-/// headers pass: the token is the real check.
+/// Does the Origin (or, failing that, Referer) name this portal, as
+/// `APP_URL` says? Never the Host or `X-Forwarded-Host` a client sends
+/// (SPEC §8). Absent headers pass: the token is the real check.
 fn same_origin(req: &HttpRequest, app_url: &url::Url) -> bool {
     let expected = app_url.origin();
-    let host = req.connection_info().host().to_string();
     let check = |value: &str| match url::Url::parse(value) {
-        Ok(u) => u.origin() == expected || authority(&u).as_deref() == Some(host.as_str()),
+        Ok(u) => u.origin() == expected,
         Err(_) => false,
     };
     if let Some(origin) = req
@@ -47,15 +47,6 @@ fn same_origin(req: &HttpRequest, app_url: &url::Url) -> bool {
         return check(referer);
     }
     true
-}
-
-/// `host[:port]` of a URL, as a Host header would carry it.
-fn authority(u: &url::Url) -> Option<String> {
-    let host = u.host_str()?;
-    Some(match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    })
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
@@ -84,7 +75,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             if !session::csrf_matches(&req.get_session(), &token.csrf)
                 || !same_origin(&req, &app_url)
             {
-                tracing::warn!(path = %req.path(), "form refused by the CSRF check");
+                // The path may carry a secret (a password-reset token).
+                tracing::warn!(path = %super::redact_path(req.path()), "form refused by the CSRF check");
                 return Err(AppError::Csrf);
             }
             let form = serde_urlencoded::from_bytes(&body)

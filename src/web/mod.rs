@@ -1,21 +1,26 @@
 //! The web application: state, middleware and routes.
 pub mod blocks;
+pub mod csv;
 pub mod ctx;
 pub mod error;
 pub mod form;
 pub mod pages;
+pub mod proxy;
 pub mod routes;
 pub mod session;
+pub mod session_store;
+pub mod sort;
+pub mod words;
 
 use crate::config::Config;
 use crate::db::Db;
 use crate::mail::Mailer;
 use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
-use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpServer, web};
+use session_store::DbSessionStore;
 use std::net::{SocketAddr, TcpListener};
 
 /// What every handler can reach.
@@ -26,6 +31,8 @@ pub struct App {
     pub peeringdb: Option<crate::peeringdb::client::PeeringDbClient>,
     /// Encrypts refresh tokens at rest.
     pub secrets: crate::auth::secret_box::SecretBox,
+    /// Draining and the stop of the background loops (issue 14).
+    pub lifecycle: crate::observability::Lifecycle,
 }
 
 impl App {
@@ -132,7 +139,11 @@ fn security_headers(https: bool) -> DefaultHeaders {
         ))
         .add(("X-Frame-Options", "DENY"))
         .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "same-origin"));
+        .add(("Referrer-Policy", "same-origin"))
+        // Pages of signed-in users and API answers are never cached (SPEC
+        // §8); a response that may be cached says so itself (the
+        // stylesheet, the public IX-F export).
+        .add(("Cache-Control", "no-store"));
     if https {
         h = h.add((
             "Strict-Transport-Security",
@@ -214,35 +225,53 @@ pub fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running> {
     // Database work runs on blocking threads; more threads than pooled
     // connections only wait, and every idle thread keeps its memory.
     let blocking = app.db.max_size() as usize;
+    let idle = app.config.sessions.idle;
+    let store_db = app.db.clone();
+    let signals_managed = app.lifecycle.signals_managed();
+    crate::observability::metrics::install();
     let data = web::Data::new(app);
     let server = HttpServer::new(move || {
-        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-            .cookie_name("ixp_portal".into())
-            .cookie_secure(https)
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_content_security(CookieContentSecurity::Private)
-            .session_lifecycle(
-                PersistentSession::default()
-                    .session_ttl(actix_web::cookie::time::Duration::seconds(
-                        session::IDLE_SECONDS,
-                    ))
-                    .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
-            )
-            .build();
+        let sessions =
+            SessionMiddleware::builder(DbSessionStore::new(store_db.clone()), key.clone())
+                .cookie_name("ixp_portal".into())
+                .cookie_secure(https)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(
+                    PersistentSession::default()
+                        .session_ttl(actix_web::cookie::time::Duration::seconds(idle))
+                        .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
+                )
+                .build();
         actix_web::App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(form::MAX_FORM_BYTES))
             .app_data(web::FormConfig::default().limit(form::MAX_FORM_BYTES))
+            // Inside the session: error pages keep the signed-in layout.
+            .wrap(actix_web::middleware::from_fn(error::in_layout))
             .wrap(sessions)
             .wrap(security_headers(https))
             .wrap_fn(log_request)
+            // Outermost: the request id's span covers every line above.
+            .wrap_fn(crate::observability::http::observe)
+            .route(
+                "/metrics",
+                web::get().to(crate::observability::metrics::scrape_main),
+            )
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })
     .worker_max_blocking_threads(blocking)
     .listen(listener)?
-    .shutdown_timeout(5)
-    .run();
+    // Requests in flight get this long after a stop (issue 14).
+    .shutdown_timeout(crate::observability::lifecycle::SHUTDOWN_TIMEOUT_SECONDS);
+    // `serve` stops the server itself after draining (SIGTERM).
+    let server = if signals_managed {
+        server.disable_signals()
+    } else {
+        server
+    };
+    let server = server.run();
     Ok(Running { addr, server })
 }

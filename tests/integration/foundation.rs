@@ -332,8 +332,13 @@ async fn error_pages_and_headers(b: Backend) {
     );
     let css = app.get("/static/style.css").await;
     assert_eq!(css.status(), StatusCode::OK);
-    // The session cookie is HttpOnly and SameSite=Lax.
-    let r = app.get("/login").await;
+    // The session cookie is HttpOnly and SameSite=Lax (a new browser, so
+    // that the first page it sees sets it).
+    let r = crate::common::client()
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap();
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),

@@ -307,7 +307,7 @@ async fn staff_pages_validate_and_audit(b: Backend) {
     // with the customer chosen.
     let (_, page) = staff.get(&format!("/staff/customers/{}", acme.id)).await;
     assert!(
-        page.contains("192.0.2.10") && page.contains("1 connection(s)"),
+        page.contains("192.0.2.10") && page.contains("(1 connection, 0 sessions)"),
         "{page}"
     );
     let (_, page) = staff

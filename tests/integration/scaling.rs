@@ -31,7 +31,7 @@ async fn two_instances_share_sessions_and_throttling(b: Backend) {
         .build()
         .unwrap()
         .get(two.url("/profile"))
-        .header("Cookie", cookie)
+        .header("Cookie", &cookie)
         .send()
         .await
         .unwrap();
@@ -41,6 +41,42 @@ async fn two_instances_share_sessions_and_throttling(b: Backend) {
         "the session is valid on the other instance"
     );
     assert!(on_two.text().await.unwrap().contains("nina"));
+
+    // Signed out on two: the same cookie is refused on one too (the
+    // session row is gone, SPEC §7).
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = plain
+        .get(two.url("/profile"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = crate::common::csrf_of(&page);
+    let out = plain
+        .post(two.url("/logout"))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let after = plain
+        .get(one.url("/profile"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.status(),
+        StatusCode::SEE_OTHER,
+        "signed out on every instance"
+    );
 
     // Throttling counts failures on both instances together.
     for app in [&one, &two, &one, &two, &one] {

@@ -166,13 +166,21 @@ pub fn save_connection(
     })
 }
 
+/// Deletes a connection without live sessions. Its ended sessions go
+/// with it, each written to the audit log first.
 pub fn delete_connection(conn: &mut DbConnection, actor: &str, id: i64) -> Result<(), AdminError> {
     write_tx(conn, |c| {
-        let cn = connections::find(c, id)?
+        let (cn, impact) = super::impact::connection_impact(c, id)?
             .ok_or_else(|| AdminError::NotFound("no such connection".into()))?;
         let who = customers::find(c, cn.customer_id)?
             .map(|c| c.shortname)
             .unwrap_or_default();
+        super::impact::check(
+            &impact,
+            &format!("the connection of {who}"),
+            "delete its live sessions first (they stay as history with the status deleted)",
+        )?;
+        super::impact::audit_ended_sessions(c, actor, &impact, "its connection")?;
         connections::delete(c, id)?;
         audit::record(
             c,

@@ -164,24 +164,28 @@ pub fn save_lan(
     })
 }
 
+/// Deletes a peering LAN that has no route servers and no connections.
 pub fn delete_lan(conn: &mut DbConnection, actor: &str, id: i64) -> Result<(), AdminError> {
     write_tx(conn, |c| {
-        let lan =
-            lans::lan(c, id)?.ok_or_else(|| AdminError::NotFound("no such peering LAN".into()))?;
-        if !lans::route_servers_of_lan(c, id)?.is_empty() || !connections::of_lan(c, id)?.is_empty()
-        {
-            return Err(AdminError::Invalid(format!(
-                "peering LAN {} still has route servers or connections: remove them first",
-                lan.name
-            )));
-        }
+        let (lan, impact) = super::impact::lan_impact(c, id)?
+            .ok_or_else(|| AdminError::NotFound("no such peering LAN".into()))?;
+        super::impact::check(
+            &impact,
+            &format!("peering LAN {}", lan.name),
+            "delete or move its route servers and connections first",
+        )?;
         lans::delete_lan(c, id)?;
         audit::record(
             c,
             actor,
             "lan.delete",
             &lan.name,
-            &format!("VLAN {}", lan.vlan_id),
+            &format!(
+                "VLAN {}, IPv4 {}, IPv6 {}",
+                lan.vlan_id,
+                lan.ipv4_prefix.as_deref().unwrap_or("-"),
+                lan.ipv6_prefix.as_deref().unwrap_or("-")
+            ),
         )?;
         Ok(())
     })
@@ -334,21 +338,40 @@ pub fn save_route_server(
     })
 }
 
+/// Deletes a route server without live sessions. Its ended sessions
+/// (rejected, deleted) go with it, each written to the audit log first.
 pub fn delete_route_server(
     conn: &mut DbConnection,
     actor: &str,
     id: i64,
 ) -> Result<(), AdminError> {
     write_tx(conn, |c| {
-        let rs = lans::route_server(c, id)?
+        let (rs, impact) = super::impact::route_server_impact(c, id)?
             .ok_or_else(|| AdminError::NotFound("no such route server".into()))?;
+        super::impact::check(
+            &impact,
+            &format!("route server {}", rs.name),
+            "delete its live sessions first (they stay as history with the status deleted)",
+        )?;
+        super::impact::audit_ended_sessions(
+            c,
+            actor,
+            &impact,
+            &format!("route server {}", rs.name),
+        )?;
         lans::delete_route_server(c, id)?;
         audit::record(
             c,
             actor,
             "routeserver.delete",
             &rs.name,
-            &format!("AS{}", rs.asn),
+            &format!(
+                "AS{}, IPv4 {}, IPv6 {}; {} ended session record(s) removed with it",
+                rs.asn,
+                rs.ipv4_address.as_deref().unwrap_or("-"),
+                rs.ipv6_address.as_deref().unwrap_or("-"),
+                impact.ended_sessions.len()
+            ),
         )?;
         Ok(())
     })

@@ -8,8 +8,10 @@ use crate::db::{DbConnection, audit, write_tx};
 use crate::domain::{Asn, Email};
 
 mod connection;
+pub mod impact;
 mod lan;
 pub use connection::{ConnectionInput, delete_connection, save_connection};
+pub use impact::{Dependent, Impact, delete_customer};
 pub use lan::{
     LanInput, RouteServerInput, delete_lan, delete_route_server, save_lan, save_route_server,
 };
@@ -127,7 +129,7 @@ impl IxpInput {
 
 pub fn set_ixp(conn: &mut DbConnection, actor: &str, input: &IxpInput) -> Result<(), AdminError> {
     let f = input.parse()?;
-    write_tx(conn, |c| {
+    let saved = write_tx(conn, |c| {
         lans::set_ixp(c, &f)?;
         audit::record(
             c,
@@ -148,7 +150,10 @@ pub fn set_ixp(conn: &mut DbConnection, actor: &str, input: &IxpInput) -> Result
             ),
         )?;
         Ok(())
-    })
+    });
+    // Pages show the new name at once (other instances within seconds).
+    lans::forget_brand();
+    saved
 }
 
 #[cfg(test)]

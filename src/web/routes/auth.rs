@@ -63,6 +63,11 @@ enum Outcome {
     },
     /// Every link was unconfirmed for too long; the user was deleted.
     Expired,
+    /// The password is right; the second factor comes next.
+    SecondFactor {
+        user_id: i64,
+        expired: Vec<crate::peeringdb::reconcile::RemoveLink>,
+    },
     Wrong,
     Throttled,
     Disabled,
@@ -118,6 +123,12 @@ pub async fn login(
                     if expired.delete_user.is_some() {
                         return Ok(Outcome::Expired);
                     }
+                    if crate::db::two_factor::is_enabled(c, u.id)? {
+                        return Ok(Outcome::SecondFactor {
+                            user_id: u.id,
+                            expired: expired.remove,
+                        });
+                    }
                     write_tx(c, |c| -> Result<(), AppError> {
                         logins::clear_failures(c, &name, &address)?;
                         logins::complete(c, u.id, &address, LoginMethod::Password)?;
@@ -143,11 +154,36 @@ pub async fn login(
             expired,
         } => {
             tracing::info!(%username, "signed in with a password");
-            session::sign_in(&ctx.session, user_id, epoch)?;
+            session::sign_in(
+                &ctx.session,
+                &session::SignIn {
+                    user_id,
+                    epoch,
+                    address: &ctx.address,
+                    user_agent: &ctx.user_agent,
+                    two_factor: false,
+                },
+            )?;
             for r in &expired {
                 ctx.flash("warning", msg_removed(&r.customer_name, r.cause));
             }
             return Ok(redirect(&next));
+        }
+        Outcome::SecondFactor { user_id, expired } => {
+            for r in &expired {
+                ctx.flash("warning", msg_removed(&r.customer_name, r.cause));
+            }
+            return super::two_factor::ask_for_code(
+                &ctx,
+                &session::Pending {
+                    user_id,
+                    username: username.clone(),
+                    since: chrono::Utc::now().timestamp(),
+                    wrong: 0,
+                    next,
+                    peeringdb: false,
+                },
+            );
         }
         Outcome::Expired => {
             tracing::info!(%username, "password login refused: the user's PeeringDB-made links expired");

@@ -2,27 +2,48 @@
 use super::super::ctx::Ctx;
 use super::super::error::AppError;
 use super::super::form::CsrfForm;
-use super::super::pages::{DashboardPage, ProfilePage};
+use super::super::pages::{DashboardPage, LogoutPage, ProfilePage, Step};
 use super::redirect;
 use crate::db::{customers, logins, users};
 use actix_web::HttpResponse;
 
+/// The first-run checklist: what a fresh install needs before members can
+/// use it. Shown to staff until every step is done.
+fn checklist(ixp: bool, lans: bool, customers: bool, peeringdb: bool) -> Vec<Step> {
+    vec![
+        Step {
+            title: "Set the IXP record",
+            help: "The exchange's name (shown on every page), its IX-F and PeeringDB ids and the support email members are told to write to.",
+            href: Some("/staff/peering#ixp"),
+            done: ixp,
+        },
+        Step {
+            title: "Add a peering LAN",
+            help: "The VLAN and prefixes members connect to; route servers and connections live on it.",
+            href: Some("/staff/peering/lans/new"),
+            done: lans,
+        },
+        Step {
+            title: "Add the first member",
+            help: "A customer with its ASN: people whose PeeringDB account lists that ASN can then sign in.",
+            href: Some("/staff/customers/new"),
+            done: customers,
+        },
+        Step {
+            title: "Enable Login with PeeringDB",
+            help: "Register an OAuth application on PeeringDB, then start the portal with AUTH_PEERINGDB_ENABLED=true, PEERINGDB_OAUTH_CLIENT_ID and PEERINGDB_OAUTH_CLIENT_SECRET (see the README).",
+            href: None,
+            done: peeringdb,
+        },
+    ]
+}
+
 pub async fn dashboard(ctx: Ctx) -> Result<DashboardPage, AppError> {
     let v = ctx.require_user()?;
-    let stats = if v.is_superuser() {
-        ctx.app
-            .db
-            .run(|c| -> Result<_, AppError> {
-                let (u, o) = users::counts(c)?;
-                Ok((customers::count(c)?, u, o))
-            })
-            .await?
-    } else {
-        (0, 0, 0)
-    };
     let cid = v.current_customer().map(|c| c.id);
     let staff = v.is_superuser();
-    let (connections, sessions, pending_sessions) = ctx
+    let peeringdb = ctx.app.peeringdb_enabled();
+    let (stats, setup, connections, sessions, pending_sessions) = ctx
         .app
         .db
         .run(move |c| -> Result<_, AppError> {
@@ -36,48 +57,80 @@ pub async fn dashboard(ctx: Ctx) -> Result<DashboardPage, AppError> {
                 ),
                 None => (0, Vec::new()),
             };
-            let pending = if staff {
-                crate::db::peering_sessions::recent(
-                    c,
-                    Some(crate::domain::SessionStatus::Pending),
-                    1000,
-                )?
-                .len()
-            } else {
-                0
-            };
-            Ok((n, list, pending))
+            if !staff {
+                return Ok(((0, 0, 0), Vec::new(), n, list, 0));
+            }
+            let (u, o) = users::counts(c)?;
+            let customer_count = customers::count(c)?;
+            let steps = checklist(
+                crate::db::lans::ixp(c)?.is_some(),
+                !crate::db::lans::lans(c)?.is_empty(),
+                customer_count > 0,
+                peeringdb,
+            );
+            let pending = crate::db::peering_sessions::count_with_status(
+                c,
+                crate::domain::SessionStatus::Pending,
+            )?;
+            Ok(((customer_count, u, o), steps, n, list, pending))
         })
         .await?;
+    // The checklist goes once every step is done.
+    let setup = if setup.iter().all(|s| s.done) {
+        Vec::new()
+    } else {
+        setup
+    };
     Ok(DashboardPage {
         connections,
         sessions,
         pending_sessions,
+        setup,
         chrome: ctx.chrome(),
         name: v.user.name.clone(),
         customer: v.current_customer().cloned(),
         privilege: v
             .current()
-            .map(|(a, _)| a.privilege.label().to_string())
+            .map(|(a, _)| crate::web::words::privilege(a.privilege).to_string())
             .unwrap_or_default(),
         superuser: v.is_superuser(),
         stats,
     })
 }
 
+/// `GET /logout`: a page with one button (signing out is a POST).
+pub async fn logout_page(ctx: Ctx) -> LogoutPage {
+    LogoutPage {
+        chrome: ctx.chrome(),
+    }
+}
+
 pub async fn profile(ctx: Ctx) -> Result<ProfilePage, AppError> {
     let v = ctx.require_user()?;
     let id = v.user.id;
-    let logins = ctx
+    let max_age = chrono::Duration::seconds(ctx.app.config.sessions.max);
+    let creator = v.user.creator.clone();
+    let (logins, sessions, creator_is_staff) = ctx
         .app
         .db
-        .run(move |c| logins::of_user(c, id, 50).map_err(AppError::from))
+        .run(move |c| {
+            Ok::<_, AppError>((
+                logins::of_user(c, id, 50)?,
+                crate::db::sessions::of_user(c, id, max_age)?,
+                users::by_username(c, &creator)?.map(|u| u.superuser),
+            ))
+        })
         .await?;
     Ok(ProfilePage {
         chrome: ctx.chrome(),
         user: v.user.clone(),
         links: v.links.clone(),
         logins,
+        sessions,
+        current_sid: crate::web::session::sid(&ctx.session),
+        has_totp: v.has_totp,
+        has_password: crate::auth::password::is_usable(&v.user.password_hash),
+        created: crate::web::words::creator(&v.user, creator_is_staff),
     })
 }
 

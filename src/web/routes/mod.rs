@@ -3,14 +3,17 @@ mod auth;
 mod fields;
 mod health;
 mod home;
+mod member_remove;
 mod member_users;
 mod peering;
 mod peeringdb;
 mod reset;
+mod sessions;
 mod staff_audit;
 mod staff_customers;
 mod staff_user_edit;
 mod staff_users;
+mod two_factor;
 
 use super::ctx::Ctx;
 use super::error::AppError;
@@ -18,6 +21,7 @@ use actix_web::{HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
         .route("/static/style.css", web::get().to(stylesheet))
         .route("/robots.txt", web::get().to(robots))
         .route("/", web::get().to(home::dashboard))
@@ -25,7 +29,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/switch", web::post().to(home::switch_customer))
         .route("/login", web::get().to(auth::login_form))
         .route("/login", web::post().to(auth::login))
+        .route("/logout", web::get().to(home::logout_page))
         .route("/logout", web::post().to(auth::logout))
+        .route("/login/2fa", web::get().to(two_factor::login_form))
+        .route("/login/2fa", web::post().to(two_factor::login))
+        .route("/profile/2fa", web::get().to(two_factor::page))
+        .route("/profile/2fa/start", web::post().to(two_factor::start))
+        .route("/profile/2fa/confirm", web::post().to(two_factor::confirm))
+        .route("/profile/2fa/disable", web::post().to(two_factor::disable))
+        .route(
+            "/profile/password",
+            web::post().to(sessions::change_password),
+        )
+        .route(
+            "/profile/sessions/end-others",
+            web::post().to(sessions::end_others),
+        )
+        .route(
+            "/profile/sessions/{id}/end",
+            web::post().to(sessions::end_one),
+        )
         .route("/auth/login/peeringdb", web::get().to(peeringdb::start))
         .route(
             "/auth/login/peeringdb/callback",
@@ -46,16 +69,23 @@ fn staff(cfg: &mut web::ServiceConfig) {
     use staff_user_edit as se;
     use staff_users as su;
     cfg.route("/staff/customers", web::get().to(sc::list))
+        .route("/staff/customers.csv", web::get().to(sc::export))
         .route("/staff/customers/new", web::get().to(sc::new_form))
         .route("/staff/customers/new", web::post().to(sc::create))
         .route("/staff/customers/{id}", web::get().to(sc::view))
         .route("/staff/customers/{id}/edit", web::get().to(sc::edit_form))
         .route("/staff/customers/{id}/edit", web::post().to(sc::update))
         .route(
+            "/staff/customers/{id}/delete",
+            web::get().to(sc::delete_form),
+        )
+        .route("/staff/customers/{id}/delete", web::post().to(sc::delete))
+        .route(
             "/staff/customers/{id}/blocks/{peeringdb_id}/lift",
             web::post().to(sc::lift_block),
         )
         .route("/staff/users", web::get().to(su::list))
+        .route("/staff/users.csv", web::get().to(su::export))
         .route("/staff/users/new", web::get().to(su::new_form))
         .route("/staff/users/new", web::post().to(su::create))
         .route("/staff/users/{id}", web::get().to(su::view))
@@ -70,11 +100,31 @@ fn staff(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/staff/users/{id}/links/{aid}/remove",
+            web::get().to(se::remove_link_form),
+        )
+        .route(
+            "/staff/users/{id}/links/{aid}/remove",
             web::post().to(se::remove_link),
         )
         .route(
             "/staff/users/{id}/blocks/{customer}/lift",
             web::post().to(se::lift_block),
+        )
+        .route(
+            "/staff/users/{id}/sessions/end",
+            web::get().to(se::end_sessions_form),
+        )
+        .route(
+            "/staff/users/{id}/sessions/end",
+            web::post().to(sessions::staff_end),
+        )
+        .route(
+            "/staff/users/{id}/2fa/reset",
+            web::get().to(se::reset_two_factor_form),
+        )
+        .route(
+            "/staff/users/{id}/2fa/reset",
+            web::post().to(sessions::staff_reset_two_factor),
         )
         .route("/staff/audit", web::get().to(staff_audit::list));
 }
@@ -90,6 +140,10 @@ fn member(cfg: &mut web::ServiceConfig) {
         .route(
             "/member/users/{aid}/privilege",
             web::post().to(member_users::set_privilege),
+        )
+        .route(
+            "/member/users/{aid}/remove",
+            web::get().to(member_remove::confirm),
         )
         .route(
             "/member/users/{aid}/remove",

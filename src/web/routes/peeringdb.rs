@@ -104,7 +104,13 @@ pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse,
     ctx.session.remove(PDB_VERIFIER);
     let q = q.into_inner();
     if let Some(error) = q.error.as_deref() {
-        tracing::info!(error = %error.chars().take(64).collect::<String>(), "PeeringDB answered the authorization with an error");
+        tracing::info!(error = %crate::web::log_safe(&error.chars().take(64).collect::<String>()), "PeeringDB answered the authorization with an error");
+        let reason = if error == "access_denied" {
+            "access_denied"
+        } else {
+            "error"
+        };
+        crate::observability::metrics::peeringdb_login("declined", reason);
         let msg = if error == "access_denied" {
             "You declined the sign-in on PeeringDB, so you are not signed in."
         } else {
@@ -114,20 +120,27 @@ pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse,
     }
     let (Some(expected), Some(verifier), Some(state)) = (expected, verifier, q.state) else {
         tracing::warn!("PeeringDB callback without a state in the session or the request");
+        crate::observability::metrics::peeringdb_login("invalid_callback", "state");
         return Ok(fail(&ctx, MSG_STATE));
     };
     if !constant_time_eq(expected.as_bytes(), state.as_bytes()) {
         tracing::warn!("PeeringDB callback with a wrong state");
+        crate::observability::metrics::peeringdb_login("invalid_callback", "state");
         return Ok(fail(&ctx, MSG_STATE));
     }
     let Some(code) = q.code.filter(|c| !c.is_empty() && c.len() <= 1024) else {
         tracing::warn!("PeeringDB callback without a code");
+        crate::observability::metrics::peeringdb_login("invalid_callback", "code");
         return Ok(fail(&ctx, MSG_PROVIDER));
     };
     let fetched = match client.fetch_profile(&code, &verifier).await {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(error = %e, "Login with PeeringDB failed at the provider");
+            crate::observability::metrics::peeringdb_login(
+                "provider_error",
+                crate::observability::metrics::provider_error_kind(&e),
+            );
             return Ok(fail(&ctx, MSG_PROVIDER));
         }
     };
@@ -151,11 +164,16 @@ pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse,
         .refresh_token
         .as_deref()
         .and_then(|t| ctx.app.secrets.seal(&refresh_context(pdb_id), t));
-    let (applied, support) = ctx
+    let mfa = profile.has_mfa();
+    let (applied, support, has_totp) = ctx
         .app
         .db
         .run(move |c| {
             let applied = process_login(c, &profile, &policy, &address, sealed.as_deref())?;
+            let has_totp = match applied.user {
+                Some((uid, _)) => crate::db::two_factor::is_enabled(c, uid)?,
+                None => false,
+            };
             // The support address, only where the person is told of a problem.
             let support = if needs_support(&applied.plan) {
                 crate::db::lans::ixp(c)?
@@ -164,7 +182,7 @@ pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse,
             } else {
                 None
             };
-            Ok::<_, AppError>((applied, support))
+            Ok::<_, AppError>((applied, support, has_totp))
         })
         .await?;
     if let Some(refusal) = applied.plan.refusal {
@@ -173,18 +191,50 @@ pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse,
             reason = refusal.code(),
             "Login with PeeringDB refused"
         );
+        crate::observability::metrics::peeringdb_login("refused", refusal.code());
         let r = fail(&ctx, refusal.message());
         explain(&ctx, &applied.plan, support.as_deref());
         return Ok(r);
     }
     let Some((uid, epoch)) = applied.user else {
+        crate::observability::metrics::peeringdb_login("refused", "no_match");
         return Ok(fail(&ctx, crate::peeringdb::MSG_NO_MATCH));
     };
     for a in &applied.plan.add {
         ctx.flash("success", msg_added(&a.customer_name));
     }
     explain(&ctx, &applied.plan, support.as_deref());
+    // SPEC §7: PeeringDB counts as two factors only when its `amr` says
+    // `mfa`; a user with TOTP is otherwise asked for the code too.
+    if has_totp && !mfa {
+        tracing::info!(
+            peeringdb_id = pdb_id,
+            "PeeringDB login without mfa: asking for the TOTP code"
+        );
+        crate::observability::metrics::peeringdb_login("second_factor", "none");
+        return super::two_factor::ask_for_code(
+            &ctx,
+            &session::Pending {
+                user_id: uid,
+                username: applied.username.clone().unwrap_or_default(),
+                since: chrono::Utc::now().timestamp(),
+                wrong: 0,
+                next: "/".into(),
+                peeringdb: true,
+            },
+        );
+    }
     tracing::info!(peeringdb_id = pdb_id, user = ?applied.username, "signed in with PeeringDB");
-    session::sign_in(&ctx.session, uid, epoch)?;
+    crate::observability::metrics::peeringdb_login("success", "none");
+    session::sign_in(
+        &ctx.session,
+        &session::SignIn {
+            user_id: uid,
+            epoch,
+            address: &ctx.address,
+            user_agent: &ctx.user_agent,
+            two_factor: mfa,
+        },
+    )?;
     Ok(redirect("/"))
 }

@@ -2,14 +2,17 @@
 use super::super::ctx::{Chrome, Ctx};
 use super::super::error::AppError;
 use super::super::form::CsrfForm;
+use super::super::pages::ConfirmPage;
 use super::auth::render;
 use super::fields::{self, FieldErrors};
 use super::{parse_id, redirect};
 use crate::admin;
-use crate::db::customers::{self, CustomerFilter};
+use crate::db::customers::{self, CustomerFilter, CustomerSort};
 use crate::db::models::{Affiliation, Customer, CustomerFields, LoginRecord, User, today};
 use crate::db::{affiliations, logins, users};
 use crate::domain::{Asn, CustomerStatus, CustomerType};
+use crate::web::csv;
+use crate::web::sort::{Head, Sort, Spec};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -25,12 +28,42 @@ pub struct ListQuery {
     status: Option<String>,
     cancelled: Option<String>,
     page: Option<String>,
+    sort: Option<String>,
+}
+
+/// The orders of the list: `?sort=asn`, `?sort=-joined`, ….
+pub const SORT: Spec = Spec {
+    keys: &[
+        ("name", false),
+        ("shortname", false),
+        ("asn", false),
+        ("type", false),
+        ("status", false),
+        ("joined", true),
+    ],
+    default: Sort {
+        key: "name",
+        desc: false,
+    },
+};
+
+fn db_sort(s: Sort) -> CustomerSort {
+    match s.key {
+        "shortname" => CustomerSort::Shortname,
+        "asn" => CustomerSort::Asn,
+        "type" => CustomerSort::Type,
+        "status" => CustomerSort::Status,
+        "joined" => CustomerSort::Joined,
+        _ => CustomerSort::Name,
+    }
 }
 
 pub struct CustomerRow {
     pub customer: Customer,
     pub users: i64,
     pub cancelled: bool,
+    /// Whether Login with PeeringDB may link its people, and why not.
+    pub login: crate::web::words::PeeringDbLogin,
 }
 
 #[derive(Template)]
@@ -46,11 +79,28 @@ pub struct ListPage {
     pub statuses: &'static [CustomerStatus],
     pub prev: Option<String>,
     pub next: Option<String>,
+    pub heads: Vec<Head>,
+    /// "120 customers".
+    pub count: String,
+    /// The CSV export of the same filters and order.
+    pub csv: String,
+    pub sort: String,
+    pub filtered: bool,
 }
 
-pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
-    let q = q.into_inner();
+/// The list's query as understood: unknown values are ignored.
+struct Parsed {
+    filter: CustomerFilter,
+    sort: Sort,
+    page: i64,
+    /// The values echoed in forms and links.
+    search: String,
+    kind: String,
+    status: String,
+    cancelled: String,
+}
+
+fn parse(q: ListQuery) -> Parsed {
     let search = fields::non_empty(&q.q).unwrap_or_default();
     let kind = fields::non_empty(&q.kind).and_then(|k| k.parse::<CustomerType>().ok());
     let status = fields::non_empty(&q.status).and_then(|s| s.parse::<CustomerStatus>().ok());
@@ -63,67 +113,179 @@ pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, Ap
         .and_then(|p| p.parse().ok())
         .filter(|p| (1..=1_000_000).contains(p))
         .unwrap_or(1);
-    let filter = CustomerFilter {
-        search: (!search.is_empty()).then(|| search.clone()),
-        kind,
-        status,
-        cancelled,
-    };
-    let (rows, more) = ctx
+    Parsed {
+        filter: CustomerFilter {
+            search: (!search.is_empty()).then(|| search.clone()),
+            kind,
+            status,
+            cancelled,
+        },
+        sort: SORT.parse(q.sort.as_deref()),
+        page,
+        search,
+        kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
+        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        cancelled: match cancelled {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        }
+        .to_string(),
+    }
+}
+
+/// The users of each customer, in chunks within the bind-parameter limits.
+fn user_counts(
+    c: &mut crate::db::DbConnection,
+    list: &[Customer],
+) -> Result<HashMap<i64, i64>, AppError> {
+    let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+    let mut counts = HashMap::new();
+    for chunk in ids.chunks(900) {
+        counts.extend(affiliations::counts_by_customer(c, chunk)?);
+    }
+    Ok(counts)
+}
+
+fn rows_of(list: Vec<Customer>, counts: &HashMap<i64, i64>) -> Vec<CustomerRow> {
+    let day = today();
+    list.into_iter()
+        .map(|customer| CustomerRow {
+            users: counts.get(&customer.id).copied().unwrap_or(0),
+            cancelled: customer.is_cancelled(day),
+            login: crate::web::words::peeringdb_login(&customer, day),
+            customer,
+        })
+        .collect()
+}
+
+pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let p = parse(q.into_inner());
+    let (filter, sort, page) = (p.filter.clone(), p.sort, p.page);
+    let (rows, more, total) = ctx
         .app
         .db
         .run(move |c| -> Result<_, AppError> {
-            let (list, more) = customers::list(c, &filter, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
-            let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
-            let counts: HashMap<i64, i64> = affiliations::counts_by_customer(c, &ids)?
-                .into_iter()
-                .collect();
-            let day = today();
-            let rows = list
-                .into_iter()
-                .map(|customer| CustomerRow {
-                    users: counts.get(&customer.id).copied().unwrap_or(0),
-                    cancelled: customer.is_cancelled(day),
-                    customer,
-                })
-                .collect::<Vec<_>>();
-            Ok((rows, more))
+            let (list, more) = customers::list(
+                c,
+                &filter,
+                db_sort(sort),
+                sort.desc,
+                (page - 1) * PAGE_SIZE,
+                PAGE_SIZE,
+            )?;
+            let counts = user_counts(c, &list)?;
+            let total = customers::count_matching(c, &filter)?;
+            Ok((rows_of(list, &counts), more, total))
         })
         .await?;
-    let kind = kind.map(|k| k.as_str().to_string()).unwrap_or_default();
-    let status = status.map(|s| s.as_str().to_string()).unwrap_or_default();
-    let cancelled = match cancelled {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "",
-    }
-    .to_string();
-    let page_link = |p: i64| {
-        let p = p.to_string();
-        fields::link(
-            "/staff/customers",
-            &[
-                ("q", &search),
-                ("type", &kind),
-                ("status", &status),
-                ("cancelled", &cancelled),
-                ("page", if p == "1" { "" } else { &p }),
-            ],
-        )
+    let sort_param = SORT.param(sort);
+    let filters = [
+        ("q", p.search.as_str()),
+        ("type", p.kind.as_str()),
+        ("status", p.status.as_str()),
+        ("cancelled", p.cancelled.as_str()),
+    ];
+    let page_link = |n: i64| {
+        let n = n.to_string();
+        let mut pairs = filters.to_vec();
+        pairs.push(("sort", &sort_param));
+        pairs.push(("page", if n == "1" { "" } else { &n }));
+        fields::link("/staff/customers", &pairs)
     };
+    let mut csv_pairs = filters.to_vec();
+    csv_pairs.push(("sort", &sort_param));
     let page = ListPage {
         chrome: ctx.chrome(),
         prev: (page > 1).then(|| page_link(page - 1)),
         next: more.then(|| page_link(page + 1)),
+        heads: SORT.heads(
+            "/staff/customers",
+            &filters,
+            sort,
+            &[
+                ("Name", Some("name")),
+                ("Shortname", Some("shortname")),
+                ("ASN", Some("asn")),
+                ("Type", Some("type")),
+                ("Status", Some("status")),
+                ("Joined", Some("joined")),
+                ("Users", None),
+                ("PeeringDB login", None),
+            ],
+        ),
+        count: crate::web::sort::count(total, "customer", "customers", false),
+        csv: fields::link("/staff/customers.csv", &csv_pairs),
+        filtered: filters.iter().any(|(_, v)| !v.is_empty()),
+        sort: sort_param.clone(),
         rows,
-        q: search.clone(),
-        kind: kind.clone(),
-        status: status.clone(),
-        cancelled: cancelled.clone(),
+        q: p.search.clone(),
+        kind: p.kind.clone(),
+        status: p.status.clone(),
+        cancelled: p.cancelled.clone(),
         types: CustomerType::ALL,
         statuses: CustomerStatus::ALL,
     };
     render(StatusCode::OK, &page)
+}
+
+/// `GET /staff/customers.csv`: every customer the list's filters match, in
+/// its order.
+pub async fn export(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let p = parse(q.into_inner());
+    let (filter, sort) = (p.filter, p.sort);
+    let body = ctx
+        .app
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let (list, _) =
+                customers::list(c, &filter, db_sort(sort), sort.desc, 0, i64::from(i32::MAX))?;
+            let counts = user_counts(c, &list)?;
+            let rows: Vec<Vec<String>> = rows_of(list, &counts)
+                .into_iter()
+                .map(|r| {
+                    let cu = r.customer;
+                    vec![
+                        csv::cell(&cu.name),
+                        csv::cell(&cu.shortname),
+                        cu.autsys.to_string(),
+                        cu.cust_type.as_str().to_string(),
+                        cu.status.as_str().to_string(),
+                        cu.date_joined.map(|d| d.to_string()).unwrap_or_default(),
+                        cu.date_left.map(|d| d.to_string()).unwrap_or_default(),
+                        if r.cancelled { "yes" } else { "no" }.to_string(),
+                        r.users.to_string(),
+                        if cu.peeringdb_oauth { "yes" } else { "no" }.to_string(),
+                        if r.login.class == "yes" {
+                            "possible".to_string()
+                        } else {
+                            format!("not possible: {}", r.login.reason)
+                        },
+                    ]
+                })
+                .collect();
+            csv::write(
+                &[
+                    "name",
+                    "shortname",
+                    "asn",
+                    "type",
+                    "status",
+                    "date_joined",
+                    "date_left",
+                    "cancelled",
+                    "users",
+                    "peeringdb_oauth",
+                    "peeringdb_login",
+                ],
+                &rows,
+            )
+            .map_err(AppError::internal)
+        })
+        .await?;
+    Ok(csv::download("customers", body))
 }
 
 /// The customer form as typed: every field a string, the checkbox present
@@ -384,6 +546,8 @@ pub struct ViewPage {
     pub chrome: Chrome,
     pub customer: Customer,
     pub cancelled: bool,
+    /// Whether Login with PeeringDB may link its people, and why not.
+    pub login: crate::web::words::PeeringDbLogin,
     pub users: Vec<(Affiliation, User)>,
     pub logins: Vec<LoginRow>,
     /// Connections on the peering LANs, with the LAN's name.
@@ -442,6 +606,7 @@ pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, App
     let page = ViewPage {
         chrome: ctx.chrome(),
         cancelled: customer.is_cancelled(today()),
+        login: crate::web::words::peeringdb_login(&customer, today()),
         customer,
         users,
         logins,
@@ -479,4 +644,56 @@ pub async fn lift_block(
         },
     );
     Ok(redirect(&format!("/staff/customers/{cid}")))
+}
+
+/// `GET /staff/customers/{id}/delete`: what deleting the customer takes
+/// with it, or what is in the way (its users, connections, sessions).
+pub async fn delete_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let id = parse_id(&path)?;
+    let (customer, impact) = ctx
+        .app
+        .db
+        .run(move |c| admin::peering::impact::customer_impact(c, id).map_err(fields::admin_error))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut page = ConfirmPage::new(
+        ctx.chrome(),
+        format!("Delete customer {}?", customer.name),
+        format!("/staff/customers/{id}"),
+    )
+    .impact(
+        &impact,
+        "Remove its users' links (on each user's page), delete its connections (which needs their sessions deleted first), then come back. A customer that leaves the exchange can also stay, with a date left: it then counts as cancelled.",
+    );
+    page.intro = "The customer goes from the portal and the IX-F export. This cannot be undone; its audit entries stay.".into();
+    page.action = format!("/staff/customers/{id}/delete");
+    page.button = "Delete customer".into();
+    render(StatusCode::OK, &page)
+}
+
+pub async fn delete(
+    ctx: Ctx,
+    path: web::Path<String>,
+    _: CsrfForm<super::auth::Empty>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let id = parse_id(&path)?;
+    let actor = ctx.actor();
+    let result = ctx
+        .app
+        .db
+        .run(move |c| Ok::<_, AppError>(admin::peering::delete_customer(c, &actor, id)))
+        .await?;
+    match result {
+        Ok(customer) => {
+            ctx.flash("success", format!("Customer {} deleted.", customer.name));
+            Ok(redirect("/staff/customers"))
+        }
+        Err(admin::AdminError::Invalid(m)) => {
+            ctx.flash("error", fields::sentence(&m));
+            Ok(redirect(&format!("/staff/customers/{id}/delete")))
+        }
+        Err(e) => Err(fields::admin_error(e)),
+    }
 }

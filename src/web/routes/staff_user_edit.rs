@@ -3,6 +3,7 @@
 use super::super::ctx::{Chrome, Ctx};
 use super::super::error::AppError;
 use super::super::form::CsrfForm;
+use super::super::pages::ConfirmPage;
 use super::auth::render;
 use super::fields::{self, FieldErrors};
 use super::staff_users::{LinkInput, view_page};
@@ -227,7 +228,16 @@ pub async fn add_link(
             view_page(&ctx, id, form, errors, StatusCode::BAD_REQUEST).await
         }
         Some(true) => {
-            ctx.flash("success", format!("Linked to {shortname} as {privilege}."));
+            ctx.flash(
+                "success",
+                format!(
+                    "Linked to {shortname} as {}.",
+                    match privilege {
+                        Privilege::CustUser => "a read-only user",
+                        Privilege::CustAdmin => "an administrator",
+                    }
+                ),
+            );
             Ok(redirect(&format!("/staff/users/{id}")))
         }
         Some(false) => {
@@ -282,7 +292,11 @@ pub async fn set_privilege(
         .await?;
     ctx.flash(
         "success",
-        format!("Privilege at {} set to {privilege}.", customer.name),
+        format!(
+            "Access at {} set to {}.",
+            customer.name,
+            crate::web::words::privilege(privilege)
+        ),
     );
     Ok(redirect(&format!("/staff/users/{uid}")))
 }
@@ -346,4 +360,98 @@ pub async fn lift_block(
         ctx.flash("info", "There was no such block.");
     }
     Ok(redirect(&format!("/staff/users/{uid}")))
+}
+
+/// `GET /staff/users/{id}/links/{aid}/remove`: what removing the link
+/// means, before the button that does it.
+pub async fn remove_link_form(
+    ctx: Ctx,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let (uid, aid) = link_of(&ctx, &path).await?;
+    let (user, link, customer) = ctx
+        .app
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let user = users::find(c, uid)?.ok_or(AppError::NotFound)?;
+            let (link, customer) = affiliations::of_user(c, uid)?
+                .into_iter()
+                .find(|(a, _)| a.id == aid)
+                .ok_or(AppError::NotFound)?;
+            Ok((user, link, customer))
+        })
+        .await?;
+    let mut page = ConfirmPage::new(
+        ctx.chrome(),
+        format!("Remove {} from {}?", user.username, customer.name),
+        format!("/staff/users/{uid}"),
+    );
+    page.intro = format!(
+        "{} ({}) loses access to {}, at their next click in every session.",
+        user.name, user.email, customer.name
+    );
+    page.losses.push(format!(
+        "the link to {} ({}, made by {})",
+        customer.name,
+        crate::web::words::privilege(link.privilege),
+        crate::web::words::created_by(link.created_by)
+    ));
+    if link.created_by == CreatedBy::PeeringDb {
+        page.losses.push(format!(
+            "Login with PeeringDB will not link {} to {} again until the block this makes is lifted",
+            user.username, customer.name
+        ));
+    }
+    page.action = format!("/staff/users/{uid}/links/{aid}/remove");
+    page.button = "Remove the link".into();
+    render(StatusCode::OK, &page)
+}
+
+/// `GET /staff/users/{id}/sessions/end`: sign the user out everywhere?
+pub async fn end_sessions_form(
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let user = load(&ctx, parse_id(&path)?).await?;
+    let mut page = ConfirmPage::new(
+        ctx.chrome(),
+        format!("Sign {} out everywhere?", user.username),
+        format!("/staff/users/{}#security", user.id),
+    );
+    page.intro = format!(
+        "Every session of {} ends at once, in every browser; they can sign in again.",
+        user.name
+    );
+    page.losses
+        .push("their open sessions (anything they had typed but not saved)".into());
+    page.action = format!("/staff/users/{}/sessions/end", user.id);
+    page.button = "End all sessions".into();
+    render(StatusCode::OK, &page)
+}
+
+/// `GET /staff/users/{id}/2fa/reset`: remove the user's second factor?
+pub async fn reset_two_factor_form(
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let user = load(&ctx, parse_id(&path)?).await?;
+    let mut page = ConfirmPage::new(
+        ctx.chrome(),
+        format!("Reset the second factor of {}?", user.username),
+        format!("/staff/users/{}#security", user.id),
+    );
+    page.intro = format!(
+        "Do this only when you are sure you are dealing with {} (they lost their phone and their recovery codes, say).",
+        user.name
+    );
+    page.losses.extend([
+        "their authenticator app's codes and their recovery codes".to_string(),
+        "their sessions (they sign in again with the password alone, then may set up a new second factor)".to_string(),
+    ]);
+    page.action = format!("/staff/users/{}/2fa/reset", user.id);
+    page.button = "Reset second factor".into();
+    render(StatusCode::OK, &page)
 }

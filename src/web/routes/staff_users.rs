@@ -10,9 +10,11 @@ use super::{parse_id, redirect};
 use crate::admin::{self, NewStaffUser};
 use crate::auth::password;
 use crate::db::models::{Affiliation, Customer, LoginRecord, User};
-use crate::db::users::{self, UserFilter};
+use crate::db::users::{self, UserFilter, UserSort};
 use crate::db::{affiliations, customers, logins, write_tx};
 use crate::domain::{CreatedBy, Email, Privilege, Username};
+use crate::web::csv;
+use crate::web::sort::{Head, Sort, Spec};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -25,6 +27,34 @@ pub struct ListQuery {
     q: Option<String>,
     oauth: Option<String>,
     after: Option<String>,
+    sort: Option<String>,
+}
+
+/// The count stops here ("10,000+ users").
+const COUNT_CAP: i64 = 10_000;
+
+pub const SORT: Spec = Spec {
+    keys: &[
+        ("username", false),
+        ("name", false),
+        ("email", false),
+        ("login", true),
+        ("created", true),
+    ],
+    default: Sort {
+        key: "username",
+        desc: false,
+    },
+};
+
+fn db_sort(s: Sort) -> UserSort {
+    match s.key {
+        "name" => UserSort::Name,
+        "email" => UserSort::Email,
+        "login" => UserSort::LastLogin,
+        "created" => UserSort::Created,
+        _ => UserSort::Username,
+    }
 }
 
 pub struct UserRow {
@@ -42,6 +72,11 @@ pub struct ListPage {
     pub oauth: String,
     pub first: Option<String>,
     pub next: Option<String>,
+    pub heads: Vec<Head>,
+    pub count: String,
+    pub filtered: bool,
+    pub csv: String,
+    pub sort: String,
 }
 
 /// One page of the user list with, in one query each, the current
@@ -49,11 +84,16 @@ pub struct ListPage {
 pub fn load_page(
     c: &mut crate::db::DbConnection,
     filter: &UserFilter,
+    sort: Sort,
     after: Option<&str>,
+    limit: i64,
 ) -> Result<(Vec<UserRow>, bool), AppError> {
-    let (list, more) = users::list(c, filter, after, PAGE_SIZE)?;
+    let (list, more) = users::list_sorted(c, filter, db_sort(sort), sort.desc, after, limit)?;
     let ids: Vec<i64> = list.iter().map(|u| u.id).collect();
-    let counts: HashMap<i64, i64> = affiliations::counts(c, &ids)?.into_iter().collect();
+    let mut counts: HashMap<i64, i64> = HashMap::new();
+    for chunk in ids.chunks(900) {
+        counts.extend(affiliations::counts(c, chunk)?);
+    }
     let mut customer_ids: Vec<i64> = list.iter().filter_map(|u| u.current_customer_id).collect();
     customer_ids.sort_unstable();
     customer_ids.dedup();
@@ -74,30 +114,43 @@ pub fn load_page(
     Ok((rows, more))
 }
 
-pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
-    let q = q.into_inner();
+/// The list's query as understood (unknown values are ignored).
+fn parse(q: &ListQuery) -> (UserFilter, Sort, String, &'static str) {
     let search = fields::non_empty(&q.q).unwrap_or_default();
     let (oauth, oauth_word) = match fields::non_empty(&q.oauth).as_deref() {
         Some("y" | "Y") => (Some(true), "y"),
         Some("n" | "N") => (Some(false), "n"),
         _ => (None, ""),
     };
-    let after = fields::non_empty(&q.after);
     let filter = UserFilter {
         search: (!search.is_empty()).then(|| search.clone()),
         oauth,
     };
+    (filter, SORT.parse(q.sort.as_deref()), search, oauth_word)
+}
+
+pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let q = q.into_inner();
+    let (filter, sort, search, oauth_word) = parse(&q);
+    let after = fields::non_empty(&q.after);
     let cursor = after.clone();
-    let (rows, more) = ctx
+    let (rows, more, (total, capped)) = ctx
         .app
         .db
-        .run(move |c| load_page(c, &filter, cursor.as_deref()))
+        .run(move |c| -> Result<_, AppError> {
+            let (rows, more) = load_page(c, &filter, sort, cursor.as_deref(), PAGE_SIZE)?;
+            let total = users::count_matching(c, &filter, COUNT_CAP)?;
+            Ok((rows, more, total))
+        })
         .await?;
-    let base = [("q", search.as_str()), ("oauth", oauth_word)];
+    let sort_param = SORT.param(sort);
+    let filters = [("q", search.as_str()), ("oauth", oauth_word)];
+    let mut base = filters.to_vec();
+    base.push(("sort", &sort_param));
     let next = match (more, rows.last()) {
         (true, Some(last)) => {
-            let mut pairs = base.to_vec();
+            let mut pairs = base.clone();
             pairs.push(("after", &last.user.username));
             Some(fields::link("/staff/users", &pairs))
         }
@@ -107,11 +160,90 @@ pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, Ap
         chrome: ctx.chrome(),
         first: after.map(|_| fields::link("/staff/users", &base)),
         next,
+        heads: SORT.heads(
+            "/staff/users",
+            &filters,
+            sort,
+            &[
+                ("Username", Some("username")),
+                ("Name", Some("name")),
+                ("Email", Some("email")),
+                ("OAuth", None),
+                ("Current customer", None),
+                ("Links", None),
+                ("Flags", None),
+                ("Last login", Some("login")),
+            ],
+        ),
+        count: crate::web::sort::count(total, "user", "users", capped),
+        filtered: filters.iter().any(|(_, v)| !v.is_empty()),
+        csv: fields::link("/staff/users.csv", &base),
+        sort: sort_param.clone(),
         rows,
         q: search.clone(),
         oauth: oauth_word.to_string(),
     };
     render(StatusCode::OK, &page)
+}
+
+/// `GET /staff/users.csv`: every user the list's filters match, in its
+/// order (read in pages, so a large list does not hold the database long).
+pub async fn export(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let (filter, sort, _, _) = parse(&q);
+    let body = ctx
+        .app
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let mut out: Vec<Vec<String>> = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let (rows, more) = load_page(c, &filter, sort, after.as_deref(), 1000)?;
+                after = rows.last().map(|r| r.user.username.clone());
+                out.extend(rows.into_iter().map(|r| {
+                    let u = r.user;
+                    vec![
+                        u.username.clone(),
+                        csv::cell(&u.name),
+                        csv::cell(&u.email),
+                        if u.oauth() { "Y" } else { "N" }.to_string(),
+                        csv::cell(&u.creator),
+                        if u.superuser { "yes" } else { "no" }.to_string(),
+                        if u.disabled { "yes" } else { "no" }.to_string(),
+                        u.peeringdb_id.map(|i| i.to_string()).unwrap_or_default(),
+                        r.customer.map(|(_, n)| csv::cell(&n)).unwrap_or_default(),
+                        r.links.to_string(),
+                        u.last_login_at
+                            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                            .unwrap_or_default(),
+                        u.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    ]
+                }));
+                if !more {
+                    break;
+                }
+            }
+            csv::write(
+                &[
+                    "username",
+                    "name",
+                    "email",
+                    "oauth",
+                    "creator",
+                    "superuser",
+                    "disabled",
+                    "peeringdb_id",
+                    "current_customer",
+                    "links",
+                    "last_login_utc",
+                    "created_utc",
+                ],
+                &out,
+            )
+            .map_err(AppError::internal)
+        })
+        .await?;
+    Ok(csv::download("users", body))
 }
 
 /// The add-a-link form on the user view, as typed.
@@ -140,6 +272,12 @@ pub struct ViewPage {
     pub errors: FieldErrors,
     /// Customers PeeringDB logins may not link again (SPEC §6.2).
     pub block_rows: crate::web::blocks::BlockRows,
+    /// The user has a second factor.
+    pub two_factor: bool,
+    /// Live sessions of the user.
+    pub session_count: i64,
+    /// How the user was made, in words ("Created by PeeringDB login").
+    pub created: String,
 }
 
 /// The user view, with the add-a-link form as given (and its errors).
@@ -150,6 +288,7 @@ pub async fn view_page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let max_age = chrono::Duration::seconds(ctx.app.config.sessions.max);
     let loaded = ctx
         .app
         .db
@@ -187,10 +326,22 @@ pub async fn view_page(
                 Some(pdb) => crate::db::peeringdb_links::blocks_of(c, pdb)?,
                 None => Vec::new(),
             };
-            Ok(Some((user, links, logins, blocks)))
+            let two_factor = crate::db::two_factor::is_enabled(c, id)?;
+            let session_count = crate::db::sessions::count_of_user(c, id, max_age)?;
+            let creator_is_staff = users::by_username(c, &user.creator)?.map(|u| u.superuser);
+            let created = crate::web::words::creator(&user, creator_is_staff);
+            Ok(Some((
+                user,
+                links,
+                logins,
+                blocks,
+                two_factor,
+                session_count,
+                created,
+            )))
         })
         .await?;
-    let Some((user, links, logins, blocks)) = loaded else {
+    let Some((user, links, logins, blocks, two_factor, session_count, created)) = loaded else {
         return Err(AppError::NotFound);
     };
     let page = ViewPage {
@@ -202,6 +353,9 @@ pub async fn view_page(
         link,
         errors,
         block_rows: crate::web::blocks::of_user(id, blocks),
+        two_factor,
+        session_count,
+        created,
     };
     render(status, &page)
 }

@@ -38,7 +38,8 @@ async fn oauth_column_and_filter(b: Backend) {
     let (s, page) = staff.get("/staff/users").await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains(">OAuth</th>"), "the column");
-    let yes = r#"<span class="badge yes">Y</span>"#;
+    // Y is information, not praise: a neutral (blue) badge.
+    let yes = r#"<span class="badge info">Y</span>"#;
     let no = r#"<span class="badge no">N</span>"#;
     assert!(row_of(&page, ">pat.peer</a>").contains(yes));
     assert!(!row_of(&page, ">pat.peer</a>").contains(no));
@@ -181,10 +182,12 @@ async fn user_view_and_edit(b: Backend) {
     let (s, page) = staff.get(&format!("/staff/users/{}", pat.id)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("<dt>PeeringDB id</dt><dd>7</dd>"));
-    assert!(page.contains("<dt>Created by</dt><dd>OAuth-PeeringDB"));
+    // How the user was made, in words (the stored creator is OAuth-PeeringDB).
+    assert!(page.contains("<dt>Account</dt><dd>Created by PeeringDB login"));
+    assert!(!page.contains("OAuth-PeeringDB"), "no jargon");
     let row = row_of(&page, ">Alpha Networks</a>");
     assert!(
-        row.contains(">PeeringDB</span>"),
+        row.contains(">PeeringDB login</span>"),
         "made by PeeringDB: {row}"
     );
     assert!(
@@ -192,12 +195,13 @@ async fn user_view_and_edit(b: Backend) {
         "last login and method: {row}"
     );
     let row = row_of(&page, ">Bravo Transit</a>");
-    assert!(row.contains(">admin</span>"));
+    assert!(row.contains(">IXP staff or an administrator</span>"));
     assert!(row.contains(r#"<option value="custadmin" selected>"#));
     assert!(row.contains("never"));
-    assert!(row_of(&page, ">Charlie IX</a>").contains(">CLI</span>"));
+    assert!(row_of(&page, ">Charlie IX</a>").contains(">IXP staff (command line)</span>"));
     assert!(
-        page.contains("Made by: <strong>PeeringDB</strong>"),
+        page.contains("<dt>Made by</dt>")
+            && page.contains("<strong>PeeringDB login</strong>: added by"),
         "the legend"
     );
     assert!(page.contains("Login history"));
@@ -311,7 +315,7 @@ async fn staff_links_and_delete(b: Backend) {
     let page = staff
         .post_follow(&links, &[("shortname", "Alpha"), ("privilege", "custuser")])
         .await;
-    assert!(page.contains("Linked to alpha as custuser."));
+    assert!(page.contains("Linked to alpha as a read-only user."));
     let aff = app.with_conn(|c| affiliations::find(c, dora, alpha.id).unwrap().unwrap());
     assert_eq!(aff.created_by, CreatedBy::Admin);
     let page = staff
@@ -326,7 +330,7 @@ async fn staff_links_and_delete(b: Backend) {
             &[("privilege", "custadmin")],
         )
         .await;
-    assert!(page.contains("set to custadmin"));
+    assert!(page.contains("Access at Alpha Networks set to Administrator."));
     let aff2 = app.with_conn(|c| affiliations::find(c, dora, alpha.id).unwrap().unwrap());
     assert_eq!(aff2.privilege, Privilege::CustAdmin);
     let log = audit_of(&app, "affiliation.privilege");

@@ -5,6 +5,7 @@ use crate::auth::token::digest;
 use crate::db::api_tokens::{self, ApiToken, KIND_API_KEY, KIND_PEERINGDB};
 use crate::db::models::now;
 use crate::domain::Asn;
+use crate::peeringapi::limits::{self, Bucket, Verdict};
 use crate::peeringapi::{ApiError, MAX_BATCH, MAX_BODY_BYTES};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -65,27 +66,83 @@ pub(super) fn query(req: &HttpRequest) -> Result<HashMap<String, String>, ApiErr
 pub(super) fn asn_param(q: &HashMap<String, String>) -> Result<Asn, ApiError> {
     let v = q
         .get("asn")
-        .ok_or_else(|| ApiError::bad_request("asn", "is required"))?;
-    v.trim()
-        .parse::<i64>()
-        .ok()
-        .and_then(Asn::new)
-        .ok_or_else(|| ApiError::bad_request("asn", "must be an integer ASN from 1 to 4294967295"))
+        .ok_or_else(|| ApiError::bad_request("asn", "is required: your ASN, such as asn=64500"))?;
+    v.parse::<Asn>().map_err(|_| {
+        ApiError::bad_request(
+            "asn",
+            "must be an ASN from 1 to 4294967295, such as 64500 or AS64500",
+        )
+    })
 }
 
-/// `max_results`: 0 (or absent) means the server's page size, 100.
+/// `max_results`: 0 (or absent) means the server's page size, 100; larger
+/// values are read as 100 (the draft calls it an upper bound the client
+/// can process, so a smaller page is always an answer it can take).
 pub(super) fn max_results(q: &HashMap<String, String>) -> Result<i64, ApiError> {
-    match q.get("max_results") {
-        None => Ok(MAX_BATCH as i64),
-        Some(v) => match v.trim().parse::<i64>() {
-            Ok(0) => Ok(MAX_BATCH as i64),
-            Ok(n) if (1..=MAX_BATCH as i64).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_request(
-                "max_results",
-                format!("must be an integer from 0 to {MAX_BATCH}"),
-            )),
-        },
+    let max = MAX_BATCH as i64;
+    match q.get("max_results").map(|v| v.trim()) {
+        None | Some("") => Ok(max),
+        Some(v) if v.bytes().all(|b| b.is_ascii_digit()) => {
+            // All digits: only an overflow fails to parse, and that is large.
+            let n = v.parse::<i64>().unwrap_or(i64::MAX);
+            Ok(if n == 0 || n > max { max } else { n })
+        }
+        Some(_) => Err(ApiError::bad_request(
+            "max_results",
+            format!(
+                "must be a whole number; accepted: 0 (the server's page size) to {MAX_BATCH}, larger values are read as {MAX_BATCH}"
+            ),
+        )),
     }
+}
+
+/// `request_id`: a request id that `POST /sessions` returned, or none.
+pub(super) fn request_id_param(q: &HashMap<String, String>) -> Result<Option<String>, ApiError> {
+    match q.get("request_id").map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(v) => crate::peeringapi::request::parse_request_id(v)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "request_id",
+                    "is not a request id: use the request_id (a UUID) that POST /sessions returned",
+                )
+            }),
+    }
+}
+
+/// Counts this request against the client address's limit in `bucket`
+/// (429 with `Retry-After` beyond it), in a statement of its own.
+pub(super) async fn rate_limit(
+    req: &HttpRequest,
+    app: &web::Data<App>,
+    bucket: Bucket,
+) -> Result<(), ApiError> {
+    let address = crate::web::ctx::client_address(req);
+    let (verdict, _) = app
+        .db
+        .run(move |c| -> Result<_, ApiError> { Ok(limits::hit(c, bucket, &address, now())?) })
+        .await?;
+    match verdict {
+        Verdict::Allowed => Ok(()),
+        Verdict::Limited { retry_after } => Err(limited(bucket, retry_after)),
+    }
+}
+
+/// The 429 of `bucket`.
+pub(super) fn limited(bucket: Bucket, retry_after: u64) -> ApiError {
+    ApiError::too_many_requests(
+        format!(
+            "too many requests from your address: at most {} {} per {} seconds; try again in {retry_after} seconds",
+            bucket.limit(),
+            match bucket {
+                Bucket::Auth => "token requests",
+                Bucket::Sessions => "session requests",
+            },
+            limits::WINDOW_SECS,
+        ),
+        retry_after,
+    )
 }
 
 pub(super) fn encode_token(id: i64) -> String {
@@ -111,7 +168,7 @@ pub(super) async fn caller(req: &HttpRequest, app: &web::Data<App>) -> Result<Ap
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::unauthorized("a bearer token is required: POST a PeeringDB authorization code to /api/peering/v1/auth"))?;
+        .ok_or_else(|| ApiError::unauthorized("a bearer token is required: an API key of your network, or a token from /api/peering/v1/auth (GET it for how)"))?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))

@@ -10,6 +10,8 @@ use super::super::{parse_id, redirect};
 use crate::admin::api_keys;
 use crate::db::api_tokens::{self, ApiToken};
 use crate::db::models::Customer;
+use crate::web::pages::ConfirmPage;
+use crate::web::sort::{Head, Sort, Spec};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
@@ -24,6 +26,51 @@ pub struct KeysPage {
     pub name: String,
     pub errors: FieldErrors,
     pub base: &'static str,
+    pub heads: Vec<Head>,
+    /// "3 keys, 2 active".
+    pub count: String,
+}
+
+/// The orders of the list (it is short: sorted here, not in SQL).
+pub const SORT: Spec = Spec {
+    keys: &[("name", false), ("created", true), ("used", true)],
+    default: Sort {
+        key: "created",
+        desc: true,
+    },
+};
+
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    sort: Option<String>,
+}
+
+fn sort_keys(keys: &mut [ApiToken], s: Sort) {
+    match s.key {
+        "name" => keys.sort_by(|a, b| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then(a.id.cmp(&b.id))
+        }),
+        // Never used: last, either way.
+        "used" => keys.sort_by(|a, b| match (a.last_used_at, b.last_used_at) {
+            (Some(x), Some(y)) => {
+                if s.desc {
+                    y.cmp(&x)
+                } else {
+                    x.cmp(&y)
+                }
+            }
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => b.id.cmp(&a.id),
+        }),
+        _ => keys.sort_by_key(|k| (k.created_at, k.id)),
+    }
+    if s.desc && s.key != "used" {
+        keys.reverse();
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -50,10 +97,11 @@ async fn page(
     name: String,
     errors: FieldErrors,
     status: StatusCode,
+    sort: Sort,
 ) -> Result<HttpResponse, AppError> {
     let customer = scope(ctx, staff)?;
     let cid = customer.as_ref().map(|c| c.id);
-    let keys = ctx
+    let mut keys = ctx
         .app
         .db
         .run(move |c| -> Result<_, AppError> {
@@ -63,23 +111,43 @@ async fn page(
             })
         })
         .await?;
+    sort_keys(&mut keys, sort);
+    let base = if staff {
+        "/staff/api-keys"
+    } else {
+        "/member/api-keys"
+    };
+    let active = keys.iter().filter(|k| k.revoked_at.is_none()).count();
     let page = KeysPage {
         chrome: ctx.chrome(),
+        heads: SORT.heads(
+            base,
+            &[],
+            sort,
+            &[
+                ("Name", Some("name")),
+                ("Created", Some("created")),
+                ("By", None),
+                ("Last used", Some("used")),
+                ("State", None),
+                ("Actions", None),
+            ],
+        ),
+        count: format!(
+            "{}, {active} active",
+            crate::web::sort::count(keys.len() as i64, "key", "keys", false)
+        ),
         customer,
         keys,
         new_key,
         name,
         errors,
-        base: if staff {
-            "/staff/api-keys"
-        } else {
-            "/member/api-keys"
-        },
+        base,
     };
     render(status, &page)
 }
 
-async fn list(ctx: Ctx, staff: bool) -> Result<HttpResponse, AppError> {
+async fn list(ctx: Ctx, staff: bool, q: ListQuery) -> Result<HttpResponse, AppError> {
     page(
         &ctx,
         staff,
@@ -87,6 +155,7 @@ async fn list(ctx: Ctx, staff: bool) -> Result<HttpResponse, AppError> {
         String::new(),
         FieldErrors::default(),
         StatusCode::OK,
+        SORT.parse(q.sort.as_deref()),
     )
     .await
 }
@@ -109,6 +178,7 @@ async fn create(ctx: Ctx, staff: bool, form: NameForm) -> Result<HttpResponse, A
                 String::new(),
                 FieldErrors::default(),
                 StatusCode::OK,
+                SORT.default,
             )
             .await
         }
@@ -121,6 +191,7 @@ async fn create(ctx: Ctx, staff: bool, form: NameForm) -> Result<HttpResponse, A
                 form.name,
                 errors,
                 StatusCode::BAD_REQUEST,
+                SORT.default,
             )
             .await
         }
@@ -145,11 +216,76 @@ async fn revoke(ctx: Ctx, staff: bool, id: i64) -> Result<HttpResponse, AppError
     Ok(redirect(base))
 }
 
-pub async fn member_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    list(ctx, false).await
+pub async fn member_list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    list(ctx, false, q.into_inner()).await
 }
-pub async fn staff_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    list(ctx, true).await
+pub async fn staff_list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    list(ctx, true, q.into_inner()).await
+}
+
+/// `GET …/api-keys/{id}/revoke`: what revoking the key means.
+async fn revoke_form(ctx: Ctx, staff: bool, id: i64) -> Result<HttpResponse, AppError> {
+    let customer = scope(&ctx, staff)?;
+    let cid = customer.as_ref().map(|c| c.id);
+    let key = ctx
+        .app
+        .db
+        .run(move |c| api_tokens::find(c, id).map_err(AppError::from))
+        .await?
+        // Only a key of this page's list: the customer's, or a staff key.
+        .filter(|k| match cid {
+            Some(cid) => k.customer_id == Some(cid) && k.kind == api_tokens::KIND_API_KEY,
+            None => k.kind == api_tokens::KIND_STAFF_KEY,
+        })
+        .ok_or(AppError::NotFound)?;
+    let base = if staff {
+        "/staff/api-keys"
+    } else {
+        "/member/api-keys"
+    };
+    let mut page = ConfirmPage::new(
+        ctx.chrome(),
+        format!("Revoke the API key {:?}?", key.name),
+        base,
+    );
+    if key.revoked_at.is_some() {
+        page.blockers.push(crate::web::pages::Blocker {
+            text: "This key is revoked already.".into(),
+            href: None,
+        });
+    } else {
+        page.intro = format!(
+            "Made by {} on {}, {}.",
+            key.created_by,
+            key.created_at.format("%Y-%m-%d"),
+            match key.last_used_at {
+                Some(t) => format!("last used {}", t.format("%Y-%m-%d %H:%M")),
+                None => "never used".into(),
+            }
+        );
+        page.losses = vec![
+            "the key: every tool that uses it is refused from now on".into(),
+            "nothing else: it stays in the list as revoked, and you can create a new key".into(),
+        ];
+        page.action = format!("{base}/{}/revoke", key.id);
+        page.button = "Revoke key".into();
+    }
+    render(StatusCode::OK, &page)
+}
+
+pub async fn member_revoke_form(
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    revoke_form(ctx, false, id).await
+}
+pub async fn staff_revoke_form(
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    revoke_form(ctx, true, id).await
 }
 pub async fn member_create(
     ctx: Ctx,

@@ -1,6 +1,6 @@
 //! `GET /participants.json` and `GET /api/v1/member-export/ixf/1.0`: the
 //! IX-F member export, for anyone (`Access-Control-Allow-Origin: *`);
-//! contact emails only for signed-in staff and API-key callers.
+//! contact emails only for signed-in staff and staff API keys.
 use super::super::super::ctx::Ctx;
 use super::super::super::error::AppError;
 use crate::db::connections;
@@ -21,10 +21,11 @@ fn json_error(status: actix_web::http::StatusCode, message: &str) -> HttpRespons
 pub async fn export(ctx: Ctx, req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
     let mut staff = ctx.viewer.as_ref().is_some_and(|v| v.is_superuser());
     if req.headers().contains_key(header::AUTHORIZATION) {
-        // An API key (a member's or staff's) also sees contact emails; a
-        // bad token is an error, not a silent anonymous answer.
+        // A staff API key also sees contact emails (a member's key does
+        // not: they are other members' personal addresses, SPEC §8); a bad
+        // token is an error, not a silent anonymous answer.
         match super::api_input::caller(&req, &ctx.app).await {
-            Ok(t) if t.kind != crate::db::api_tokens::KIND_PEERINGDB => staff = true,
+            Ok(t) if t.kind == crate::db::api_tokens::KIND_STAFF_KEY => staff = true,
             Ok(_) => {}
             Err(e) => {
                 let mut r = actix_web::ResponseError::error_response(&e);

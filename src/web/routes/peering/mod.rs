@@ -22,6 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/staff/peering/sessions/{id}/status",
         web::post().to(staff_sessions::set_status),
+    )
+    .route(
+        "/staff/peering/sessions/{id}/delete",
+        web::get().to(staff_sessions::delete_form),
     );
     cfg.route(
         "/api/v1/routeservers/{id}/sessions.json",
@@ -34,10 +38,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/member/api-keys", web::post().to(api_keys::member_create))
         .route(
             "/member/api-keys/{id}/revoke",
+            web::get().to(api_keys::member_revoke_form),
+        )
+        .route(
+            "/member/api-keys/{id}/revoke",
             web::post().to(api_keys::member_revoke),
         )
         .route("/staff/api-keys", web::get().to(api_keys::staff_list))
         .route("/staff/api-keys", web::post().to(api_keys::staff_create))
+        .route(
+            "/staff/api-keys/{id}/revoke",
+            web::get().to(api_keys::staff_revoke_form),
+        )
         .route(
             "/staff/api-keys/{id}/revoke",
             web::post().to(api_keys::staff_revoke),

@@ -2,6 +2,7 @@
 use super::super::super::ctx::{Chrome, Ctx};
 use super::super::super::error::AppError;
 use super::super::super::form::CsrfForm;
+use super::super::super::pages::ConfirmPage;
 use super::super::auth::render;
 use super::super::fields::{self, FieldErrors};
 use super::super::{parse_id, redirect};
@@ -24,6 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/staff/peering/lans/{id}", web::post().to(lan_update))
         .route(
             "/staff/peering/lans/{id}/delete",
+            web::get().to(lan_delete_form),
+        )
+        .route(
+            "/staff/peering/lans/{id}/delete",
             web::post().to(lan_delete),
         )
         .route("/staff/peering/routeservers/new", web::get().to(rs_new))
@@ -32,6 +37,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/staff/peering/routeservers/{id}",
             web::post().to(rs_update),
+        )
+        .route(
+            "/staff/peering/routeservers/{id}/delete",
+            web::get().to(rs_delete_form),
         )
         .route(
             "/staff/peering/routeservers/{id}/delete",
@@ -46,6 +55,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/staff/peering/connections/{id}",
             web::post().to(conn_update),
+        )
+        .route(
+            "/staff/peering/connections/{id}/delete",
+            web::get().to(conn_delete_form),
         )
         .route(
             "/staff/peering/connections/{id}/delete",
@@ -273,11 +286,14 @@ pub async fn lan_update(
 #[derive(serde::Deserialize)]
 pub struct Empty {}
 
+/// A delete: done (back to the overview), or refused with the reason on
+/// its confirmation page (`back`), which names what is in the way.
 async fn delete_with(
     ctx: Ctx,
     what: &'static str,
     f: fn(&mut crate::db::DbConnection, &str, i64) -> Result<(), AdminError>,
     id: i64,
+    back: String,
 ) -> Result<HttpResponse, AppError> {
     ctx.require_superuser()?;
     let actor = ctx.actor();
@@ -289,10 +305,61 @@ async fn delete_with(
     match result {
         Ok(()) => ctx.flash("success", format!("The {what} is deleted.")),
         Err(AdminError::NotFound(_)) => return Err(AppError::NotFound),
-        Err(AdminError::Invalid(m)) => ctx.flash("error", fields::sentence(&m)),
+        Err(AdminError::Invalid(m)) => {
+            ctx.flash("error", fields::sentence(&m));
+            return Ok(redirect(&back));
+        }
         Err(e) => return Err(fields::admin_error(e)),
     }
     Ok(redirect("/staff/peering"))
+}
+
+/// Loads a record and what deleting it means (`admin::peering::impact`).
+type ImpactOf<T> =
+    fn(&mut crate::db::DbConnection, i64) -> Result<Option<(T, peering::Impact)>, AdminError>;
+
+/// The confirmation page of a delete (SPEC §3).
+async fn delete_form<T: Send + 'static>(
+    ctx: Ctx,
+    id: i64,
+    load: ImpactOf<T>,
+    page: fn(&T) -> (String, String, String),
+    remedy: &'static str,
+    action: String,
+) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let (record, impact) = ctx
+        .app
+        .db
+        .run(move |c| load(c, id).map_err(fields::admin_error))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (title, intro, button) = page(&record);
+    let mut confirm =
+        ConfirmPage::new(ctx.chrome(), title, "/staff/peering").impact(&impact, remedy);
+    confirm.intro = intro;
+    confirm.button = button;
+    confirm.action = action;
+    render(StatusCode::OK, &confirm)
+}
+
+pub async fn lan_delete_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    delete_form(
+        ctx,
+        id,
+        peering::impact::lan_impact,
+        |l: &Lan| {
+            (
+                format!("Delete peering LAN {}?", l.name),
+                "The LAN goes from the portal, the IX-F export and the Peering API's locations. This cannot be undone.".into(),
+                "Delete peering LAN".into(),
+            )
+        },
+        "Delete or edit the route servers and connections listed (or move them to another LAN), then come back.",
+        format!("/staff/peering/lans/{id}/delete"),
+    )
+    .await
 }
 
 pub async fn lan_delete(
@@ -301,7 +368,8 @@ pub async fn lan_delete(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    delete_with(ctx, "peering LAN", peering::delete_lan, id).await
+    let back = format!("/staff/peering/lans/{id}/delete");
+    delete_with(ctx, "peering LAN", peering::delete_lan, id, back).await
 }
 
 // --- route servers ---
@@ -420,7 +488,27 @@ pub async fn rs_delete(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    delete_with(ctx, "route server", peering::delete_route_server, id).await
+    let back = format!("/staff/peering/routeservers/{id}/delete");
+    delete_with(ctx, "route server", peering::delete_route_server, id, back).await
+}
+
+pub async fn rs_delete_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    delete_form(
+        ctx,
+        id,
+        peering::impact::route_server_impact,
+        |r: &RouteServer| {
+            (
+                format!("Delete route server {}?", r.name),
+                "The route server goes from the portal, the Peering API and the route-server configuration feed. This cannot be undone.".into(),
+                "Delete route server".into(),
+            )
+        },
+        "Its live sessions are still configured or waiting for approval. Delete each on the sessions page (a deleted session stays as history and leaves the configuration), then come back.",
+        format!("/staff/peering/routeservers/{id}/delete"),
+    )
+    .await
 }
 
 // --- connections ---
@@ -547,5 +635,25 @@ pub async fn conn_delete(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    delete_with(ctx, "connection", peering::delete_connection, id).await
+    let back = format!("/staff/peering/connections/{id}/delete");
+    delete_with(ctx, "connection", peering::delete_connection, id, back).await
+}
+
+pub async fn conn_delete_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    delete_form(
+        ctx,
+        id,
+        peering::impact::connection_impact,
+        |_: &Connection| {
+            (
+                "Delete this connection?".into(),
+                "The member's addresses on this LAN become free, and the route servers stop expecting them. This cannot be undone.".into(),
+                "Delete connection".into(),
+            )
+        },
+        "Its live sessions are still configured or waiting for approval. Delete each on the sessions page (a deleted session stays as history), then come back.",
+        format!("/staff/peering/connections/{id}/delete"),
+    )
+    .await
 }

@@ -1,0 +1,3 @@
+DROP TABLE peering_api_auth_states;
+DROP TABLE peering_api_rate;
+DROP TABLE peering_api_requests;

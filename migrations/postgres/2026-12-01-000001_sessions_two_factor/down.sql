@@ -1,0 +1,3 @@
+DROP TABLE recovery_codes;
+DROP TABLE totp_secrets;
+DROP TABLE sessions;

@@ -1,0 +1,195 @@
+//! Sessions one can end (SPEC §7): on `/profile` a user ends one of their
+//! sessions or all but the current one, and changes their password (which
+//! ends the others); staff end all sessions of a user or reset their second
+//! factor from the user's page.
+use super::super::ctx::Ctx;
+use super::super::error::AppError;
+use super::super::form::CsrfForm;
+use super::super::session::{self, SignIn};
+use super::auth::Empty;
+use super::{fields, parse_id, redirect};
+use crate::admin::security;
+use crate::auth::password::{self, NewPassword};
+use crate::db::{audit, sessions, users, write_tx};
+use actix_web::{HttpResponse, web};
+
+/// `POST /profile/sessions/{id}/end`: one of the user's own sessions.
+pub async fn end_one(
+    ctx: Ctx,
+    path: web::Path<String>,
+    _: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let v = ctx.require_user()?;
+    let (uid, username) = (v.user.id, v.user.username.clone());
+    let id = parse_id(&path)?;
+    let ended = ctx
+        .app
+        .db
+        .run(move |c| {
+            write_tx(c, |c| -> Result<bool, AppError> {
+                let ended = sessions::end_one(c, uid, id)?;
+                if ended {
+                    audit::record(
+                        c,
+                        &username,
+                        "session.end",
+                        &username,
+                        "one session signed out from the profile",
+                    )?;
+                }
+                Ok(ended)
+            })
+        })
+        .await?;
+    if !ended {
+        return Err(AppError::NotFound);
+    }
+    ctx.flash("success", "That session is signed out.");
+    Ok(redirect("/profile#sessions"))
+}
+
+/// `POST /profile/sessions/end-others`: every session but this one.
+pub async fn end_others(ctx: Ctx, _: CsrfForm<Empty>) -> Result<HttpResponse, AppError> {
+    let v = ctx.require_user()?;
+    let (uid, actor) = (v.user.id, v.user.username.clone());
+    let keep = session::sid(&ctx.session);
+    let n = ctx
+        .app
+        .db
+        .run(move |c| {
+            security::end_sessions(c, &actor, uid, Some(&keep)).map_err(fields::admin_error)
+        })
+        .await?;
+    ctx.flash(
+        "success",
+        format!("Signed out everywhere else ({n} session(s))."),
+    );
+    Ok(redirect("/profile#sessions"))
+}
+
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /profile/password`: a new password, given the current one. Every
+/// other session ends; this one continues under a new key.
+pub async fn change_password(
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let v = ctx.require_user()?;
+    let (uid, username, stored) = (
+        v.user.id,
+        v.user.username.clone(),
+        v.user.password_hash.clone(),
+    );
+    let two_factor = v.session_two_factor;
+    let new = match NewPassword::parse(&form.password, &form.confirm) {
+        Ok(p) => p,
+        Err(e) => {
+            ctx.flash("error", format!("Password not changed: {e}"));
+            return Ok(redirect("/profile#password"));
+        }
+    };
+    // Both hashes run before any connection is taken (slow on purpose).
+    let current = form.current;
+    let checked = web::block(move || -> Result<Option<String>, String> {
+        if !password::verify(&current, &stored) {
+            return Ok(None);
+        }
+        password::hash(new.expose()).map(Some)
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)?;
+    let Some(hash) = checked else {
+        ctx.flash(
+            "error",
+            "Password not changed: your current password is not right.",
+        );
+        return Ok(redirect("/profile#password"));
+    };
+    let epoch = ctx
+        .app
+        .db
+        .run(move |c| {
+            write_tx(c, |c| -> Result<i32, AppError> {
+                users::set_password(c, uid, &hash)?;
+                audit::record(
+                    c,
+                    &username,
+                    "password.change",
+                    &username,
+                    "changed on the profile; every other session ended",
+                )?;
+                Ok(users::find(c, uid)?
+                    .map(|u| u.session_epoch)
+                    .unwrap_or_default())
+            })
+        })
+        .await?;
+    session::sign_in(
+        &ctx.session,
+        &SignIn {
+            user_id: uid,
+            epoch,
+            address: &ctx.address,
+            user_agent: &ctx.user_agent,
+            two_factor,
+        },
+    )?;
+    ctx.flash(
+        "success",
+        "Your password is changed; your other sessions were signed out.",
+    );
+    Ok(redirect("/profile"))
+}
+
+/// `POST /staff/users/{id}/sessions/end`: staff end every session of a user.
+pub async fn staff_end(
+    ctx: Ctx,
+    path: web::Path<String>,
+    _: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let id = parse_id(&path)?;
+    let actor = ctx.actor();
+    let n = ctx
+        .app
+        .db
+        .run(move |c| security::end_sessions(c, &actor, id, None).map_err(fields::admin_error))
+        .await?;
+    ctx.flash("success", format!("{n} session(s) of this user ended."));
+    Ok(redirect(&format!("/staff/users/{id}")))
+}
+
+/// `POST /staff/users/{id}/2fa/reset`: staff remove a user's second factor.
+pub async fn staff_reset_two_factor(
+    ctx: Ctx,
+    path: web::Path<String>,
+    _: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    ctx.require_superuser()?;
+    let id = parse_id(&path)?;
+    let actor = ctx.actor();
+    let reset = ctx
+        .app
+        .db
+        .run(move |c| security::reset_two_factor(c, &actor, id).map_err(fields::admin_error))
+        .await?;
+    ctx.flash(
+        if reset { "success" } else { "info" },
+        if reset {
+            "Second factor removed and the user's sessions ended; they can set up a new one on their profile."
+        } else {
+            "This user has no second factor."
+        },
+    );
+    Ok(redirect(&format!("/staff/users/{id}")))
+}
