@@ -20,6 +20,7 @@ both_backends!(
     enforcement_sends_users_in_scope_to_enrol,
     peeringdb_amr_matrix,
     staff_and_cli_end_sessions_and_reset_the_second_factor,
+    peering_api_auth_applies_the_mfa_rule,
 );
 
 /// A browser whose cookie jar the test can read (to copy a cookie).
@@ -714,5 +715,27 @@ async fn staff_and_cli_end_sessions_and_reset_the_second_factor(b: Backend) {
     assert_eq!(
         (json["two_factor"].clone(), json["sessions"].clone()),
         (serde_json::json!(false), serde_json::json!(0))
+    );
+}
+
+/// SPEC §7: with `AUTH_PEERINGDB_REQUIRE_MFA`, the Peering API's `/auth`
+/// gives no token to a PeeringDB sign-in without `mfa` either.
+async fn peering_api_auth_applies_the_mfa_rule(b: Backend) {
+    use crate::peering_api::{REDIRECT, VERIFIER, app_with, code_for, post_json};
+    let Some(app) = app_with(b, vec![("AUTH_PEERINGDB_REQUIRE_MFA", "true".into())]).await else {
+        return;
+    };
+    let code = code_for(&app, 0).await;
+    let (s, body) = post_json(
+        &app,
+        "/auth",
+        None,
+        &serde_json::json!({"code": code, "redirect_uri": REDIRECT, "code_verifier": VERIFIER}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body.to_string().contains("two-factor authentication"),
+        "{body}"
     );
 }
