@@ -172,8 +172,12 @@ async fn every_event_that_ends_other_sessions(b: Backend) {
     assert_eq!(
         page.matches("/profile/sessions/").count() - 1,
         2,
-        "two others, and the end-others form"
+        "two others, and the end-others link"
     );
+    // SPEC §3: each goes through a confirmation page naming what ends.
+    let (s, confirm) = one.get("/profile/sessions/end-others").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(confirm.contains("Sign out everywhere else"), "{confirm}");
     let ids: Vec<i64> = app.with_conn(|c| {
         sess_t::table
             .filter(sess_t::user_id.eq(uid))

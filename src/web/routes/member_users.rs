@@ -154,8 +154,8 @@ pub async fn add(ctx: Ctx, CsrfForm(form): CsrfForm<AddInput>) -> Result<HttpRes
                 ctx.flash(
                     "success",
                     format!(
-                        "{} ({}) now has access to {} as {privilege}. We sent them a link to choose a password; their username is {}.",
-                        u.name, u.email, customer.name, u.username
+                        "{} ({}) now has access to {} as {}. We sent them a link to choose a password; their username is {}.",
+                        u.name, u.email, customer.name, crate::web::words::privilege(privilege), u.username
                     ),
                 );
             } else {
@@ -171,8 +171,11 @@ pub async fn add(ctx: Ctx, CsrfForm(form): CsrfForm<AddInput>) -> Result<HttpRes
         Ok((Added::Linked(u), _)) => ctx.flash(
             "success",
             format!(
-                "{} ({}) already had an account and now has access to {} as {privilege}.",
-                u.name, u.email, customer.name
+                "{} ({}) already had an account and now has access to {} as {}.",
+                u.name,
+                u.email,
+                customer.name,
+                crate::web::words::privilege(privilege)
             ),
         ),
         Ok((Added::AlreadyLinked(u), _)) => ctx.flash(
@@ -235,7 +238,14 @@ pub async fn set_privilege(
             admin::set_privilege(c, &actor, aid, privilege, scope).map_err(fields::admin_error)
         })
         .await?;
-    ctx.flash("success", format!("{} is now {privilege}.", user.username));
+    ctx.flash(
+        "success",
+        format!(
+            "{} is now {}.",
+            user.username,
+            crate::web::words::privilege(privilege)
+        ),
+    );
     Ok(redirect("/member/users"))
 }
 

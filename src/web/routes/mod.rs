@@ -43,7 +43,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/profile/sessions/end-others",
+            web::get().to(sessions::end_others_form),
+        )
+        .route(
+            "/profile/sessions/end-others",
             web::post().to(sessions::end_others),
+        )
+        .route(
+            "/profile/sessions/{id}/end",
+            web::get().to(sessions::end_one_form),
         )
         .route(
             "/profile/sessions/{id}/end",

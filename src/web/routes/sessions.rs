@@ -5,13 +5,63 @@
 use super::super::ctx::Ctx;
 use super::super::error::AppError;
 use super::super::form::CsrfForm;
+use super::super::pages::ConfirmPage;
 use super::super::session::{self, SignIn};
 use super::auth::Empty;
+use super::auth::render;
 use super::{fields, parse_id, redirect};
 use crate::admin::security;
 use crate::auth::password::{self, NewPassword};
 use crate::db::{audit, sessions, users, write_tx};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+
+/// `GET /profile/sessions/{id}/end`: sign that session out? (SPEC §3)
+pub async fn end_one_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let uid = ctx.require_user()?.user.id;
+    let id = parse_id(&path)?;
+    let max_age = chrono::Duration::seconds(ctx.app.config.sessions.max);
+    let row = ctx
+        .app
+        .db
+        .run(move |c| sessions::of_user(c, uid, max_age).map_err(AppError::from))
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(AppError::NotFound)?;
+    let mut page = ConfirmPage::new(ctx.chrome(), "Sign this session out?", "/profile#sessions");
+    page.intro = format!(
+        "The session started {} UTC from {} ({}) ends at once; that browser must sign in again.",
+        row.created_at.format("%Y-%m-%d %H:%M"),
+        row.address,
+        if row.user_agent.is_empty() {
+            "unknown browser"
+        } else {
+            &row.user_agent
+        }
+    );
+    page.losses
+        .push("anything typed in that browser and not yet saved".into());
+    page.action = format!("/profile/sessions/{id}/end");
+    page.button = "Sign out that session".into();
+    render(StatusCode::OK, &page)
+}
+
+/// `GET /profile/sessions/end-others`: sign out everywhere else? (SPEC §3)
+pub async fn end_others_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.require_user()?;
+    let mut page = ConfirmPage::new(
+        ctx.chrome(),
+        "Sign out everywhere else?",
+        "/profile#sessions",
+    );
+    page.intro = "Every other session of yours ends at once; this one goes on.".into();
+    page.losses
+        .push("anything typed in your other browsers and not yet saved".into());
+    page.action = "/profile/sessions/end-others".into();
+    page.button = "Sign out everywhere else".into();
+    render(StatusCode::OK, &page)
+}
 
 /// `POST /profile/sessions/{id}/end`: one of the user's own sessions.
 pub async fn end_one(

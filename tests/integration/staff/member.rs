@@ -259,7 +259,7 @@ async fn custadmin_changes_and_removes_only_own_links(b: Backend) {
             &[("privilege", "custadmin")],
         )
         .await;
-    assert!(page.contains("amy is now custadmin."));
+    assert!(page.contains("amy is now Administrator."));
     let log = audit_of(&app, "affiliation.privilege");
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].actor, "adam");
