@@ -1,5 +1,6 @@
 //! Issue 6, part 2: the IX-F member export, validated against the IX-F 1.0
-//! JSON schema (draft-04, the file in ../shared/reference/).
+//! JSON schema (draft-04), bundled in tests/fixtures/ (see the README there
+//! for its source).
 use crate::both_backends;
 use crate::common::{Backend, TestApp, spawn};
 use crate::peering_lan::{RS_ASN, peering_world};
@@ -15,17 +16,11 @@ both_backends!(
     export_needs_the_ixp_record,
 );
 
-const SCHEMA_PATHS: [&str; 2] = [
-    "../shared/reference/ixp-member-list-1.0.schema.json",
-    "/work/shared/reference/ixp-member-list-1.0.schema.json",
-];
+/// The IX-F Member Export 1.0 schema, in the repository.
+const SCHEMA: &str = include_str!("../fixtures/ixp-member-list-1.0.schema.json");
 
 fn schema() -> Value {
-    let text = SCHEMA_PATHS
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .expect("the IX-F 1.0 schema file is readable");
-    serde_json::from_str(&text).expect("the schema is JSON")
+    serde_json::from_str(SCHEMA).expect("the schema is JSON")
 }
 
 /// Validation errors of a document against the IX-F 1.0 schema, formats
