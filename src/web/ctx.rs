@@ -16,8 +16,6 @@ use futures_util::future::LocalBoxFuture;
 pub struct Viewer {
     pub user: User,
     pub links: Vec<(Affiliation, Customer)>,
-    /// The user has a confirmed second factor (TOTP).
-    pub has_totp: bool,
     /// This session was signed in with two factors.
     pub session_two_factor: bool,
 }
@@ -205,11 +203,9 @@ impl FromRequest for Ctx {
                             return Ok(None);
                         };
                         let links = affiliations::of_user(c, uid)?;
-                        let has_totp = crate::db::two_factor::is_enabled(c, uid)?;
                         Ok(Some(Viewer {
                             user,
                             links,
-                            has_totp,
                             session_two_factor: si.two_factor,
                         }))
                     })

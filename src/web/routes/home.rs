@@ -110,7 +110,7 @@ pub async fn profile(ctx: Ctx) -> Result<ProfilePage, AppError> {
     let id = v.user.id;
     let max_age = chrono::Duration::seconds(ctx.app.config.sessions.max);
     let creator = v.user.creator.clone();
-    let (logins, sessions, creator_is_staff) = ctx
+    let (logins, sessions, creator_is_staff, has_totp) = ctx
         .app
         .db
         .run(move |c| {
@@ -118,6 +118,7 @@ pub async fn profile(ctx: Ctx) -> Result<ProfilePage, AppError> {
                 logins::of_user(c, id, 50)?,
                 crate::db::sessions::of_user(c, id, max_age)?,
                 users::by_username(c, &creator)?.map(|u| u.superuser),
+                crate::db::two_factor::is_enabled(c, id)?,
             ))
         })
         .await?;
@@ -128,7 +129,7 @@ pub async fn profile(ctx: Ctx) -> Result<ProfilePage, AppError> {
         logins,
         sessions,
         current_sid: crate::web::session::sid(&ctx.session),
-        has_totp: v.has_totp,
+        has_totp,
         has_password: crate::auth::password::is_usable(&v.user.password_hash),
         created: crate::web::words::creator(&v.user, creator_is_staff),
     })
