@@ -8,7 +8,8 @@ use crate::domain::{Asn, CreatedBy, CustomerStatus, CustomerType, Email, Privile
 use anyhow::{Context, anyhow, bail};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use std::io::Read;
+use std::collections::HashMap;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 pub mod peering;
@@ -293,6 +294,58 @@ impl UserExtras {
             )?,
         })
     }
+
+    /// Loads them for every user at once (three queries, not three per
+    /// user): `user list --json` at 100,000 users.
+    pub fn load_all(
+        conn: &mut crate::db::DbConnection,
+        session_max: i64,
+    ) -> anyhow::Result<AllExtras> {
+        let mut blocks: HashMap<i64, Vec<crate::db::peeringdb_links::Block>> = HashMap::new();
+        for b in crate::db::peeringdb_links::all_blocks(conn)? {
+            blocks.entry(b.peeringdb_id).or_default().push(b);
+        }
+        Ok(AllExtras {
+            blocks,
+            two_factor: crate::db::two_factor::enabled_users(conn)?,
+            sessions: crate::db::sessions::counts_by_user(
+                conn,
+                chrono::Duration::seconds(session_max),
+            )?,
+        })
+    }
+}
+
+/// `UserExtras` of every user, loaded at once.
+pub struct AllExtras {
+    blocks: HashMap<i64, Vec<crate::db::peeringdb_links::Block>>,
+    two_factor: std::collections::HashSet<i64>,
+    sessions: HashMap<i64, i64>,
+}
+
+impl AllExtras {
+    /// The extras of one user.
+    pub fn of(&mut self, u: &User) -> UserExtras {
+        UserExtras {
+            blocks: u
+                .peeringdb_id
+                .and_then(|id| self.blocks.remove(&id))
+                .unwrap_or_default(),
+            two_factor: self.two_factor.contains(&u.id),
+            sessions: self.sessions.get(&u.id).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// Links grouped by user id, in the order loaded (customer name).
+fn links_by_user(
+    links: Vec<(Affiliation, Customer)>,
+) -> HashMap<i64, Vec<(Affiliation, Customer)>> {
+    let mut out: HashMap<i64, Vec<(Affiliation, Customer)>> = HashMap::new();
+    for l in links {
+        out.entry(l.0.user_id).or_default().push(l);
+    }
+    out
 }
 
 /// The JSON of a user (SPEC §4).
@@ -711,32 +764,27 @@ fn user_cmd(db: &Db, config: &Config, cmd: UserCmd) -> anyhow::Result<()> {
         }
         UserCmd::List { json } => {
             let all = users::all(&mut conn)?;
-            let mut links = affiliations::all_with_customers(&mut conn)?;
+            let mut links = links_by_user(affiliations::all_with_customers(&mut conn)?);
             if json {
+                let mut extras = UserExtras::load_all(&mut conn, session_max)?;
                 let v: Vec<_> = all
                     .iter()
                     .map(|u| {
-                        let mine: Vec<_> = links
-                            .iter()
-                            .filter(|(a, _)| a.user_id == u.id)
-                            .cloned()
-                            .collect();
-                        Ok(user_json(
-                            u,
-                            &mine,
-                            &UserExtras::load(&mut conn, u, session_max)?,
-                        ))
+                        let mine = links.remove(&u.id).unwrap_or_default();
+                        user_json(u, &mine, &extras.of(u))
                     })
-                    .collect::<anyhow::Result<_>>()?;
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                    .collect();
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                serde_json::to_writer_pretty(&mut out, &v)?;
+                writeln!(out)?;
+                out.flush()?;
             } else {
-                links.sort_by_key(|(a, _)| a.user_id);
                 println!(
                     "{:<24} {:<5} {:<5} {:<6} EMAIL",
                     "USERNAME", "OAUTH", "SUPER", "LINKS"
                 );
                 for u in all {
-                    let n = links.iter().filter(|(a, _)| a.user_id == u.id).count();
+                    let n = links.get(&u.id).map_or(0, Vec::len);
                     println!(
                         "{:<24} {:<5} {:<5} {:<6} {}",
                         u.username,

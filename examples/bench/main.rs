@@ -5,6 +5,7 @@
 //!     bench/run.sh            (SQLite, then PostgreSQL when BENCH_POSTGRES_URL is set)
 //!     cargo run --release --example bench -- --help
 mod loadgen_http;
+mod people;
 
 use diesel::prelude::*;
 use ixp_portal::db::models::{NewUser, now};
@@ -24,6 +25,8 @@ struct Args {
     seconds: u64,
     soak_seconds: u64,
     identities: usize,
+    /// Leave the PostgreSQL database for a look at query plans.
+    keep_db: bool,
 }
 
 fn parse_args() -> Args {
@@ -34,11 +37,17 @@ fn parse_args() -> Args {
         seconds: 10,
         soak_seconds: 120,
         identities: 2_000,
+        keep_db: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < argv.len() {
         let v = argv.get(i + 1).cloned().unwrap_or_default();
+        if argv[i] == "--keep-db" {
+            a.keep_db = true;
+            i += 1;
+            continue;
+        }
         match argv[i].as_str() {
             "--postgres" => a.postgres = Some(v),
             "--users" => a.users = v.parse().expect("--users N"),
@@ -48,7 +57,7 @@ fn parse_args() -> Args {
             "--identities" => a.identities = v.parse().expect("--identities N"),
             _ => {
                 eprintln!(
-                    "usage: bench [--postgres URL] [--users N] [--customers N] [--seconds N] [--soak-seconds N] [--identities N]"
+                    "usage: bench [--postgres URL [--keep-db]] [--users N] [--customers N] [--seconds N] [--soak-seconds N] [--identities N]"
                 );
                 std::process::exit(2);
             }
@@ -97,19 +106,17 @@ fn seed(db: &Db, a: &Args) -> anyhow::Result<()> {
             .execute(conn))?;
     }
     let hash = ixp_portal::auth::password::hash(PASSWORD).map_err(anyhow::Error::msg)?;
-    let names: Vec<(String, String)> = (0..a.users)
-        .map(|i| (format!("user{i:06}"), format!("user{i:06}@example.net")))
-        .collect();
+    let names: Vec<people::Person> = (0..a.users).map(people::person).collect();
     for chunk in names.chunks(1000) {
         let rows: Vec<NewUser> = chunk
             .iter()
-            .map(|(u, e)| NewUser {
-                username: u,
-                name: u,
-                email: e,
+            .map(|p| NewUser {
+                username: &p.username,
+                name: &p.name,
+                email: &p.email,
                 password_hash: &hash,
                 peeringdb_id: None,
-                creator: if u.ends_with('7') {
+                creator: if p.username.ends_with('7') {
                     "OAuth-PeeringDB"
                 } else {
                     "cli"
@@ -156,7 +163,9 @@ fn seed(db: &Db, a: &Args) -> anyhow::Result<()> {
     };
     ixp_portal::admin::create_user(&mut c, "bench", &staff, &hash)?;
     if let Some(Ok(mut s)) = matches!(db.url(), DatabaseUrl::Postgres(_)).then(|| db.conn()) {
-        diesel::sql_query("ANALYZE").execute(&mut *s)?;
+        // As autovacuum leaves a table in service: statistics and the
+        // visibility map current.
+        diesel::sql_query("VACUUM ANALYZE").execute(&mut *s)?;
     }
     Ok(())
 }
@@ -393,6 +402,47 @@ async fn sign_in(addr: &str) -> String {
     r.set_cookie.expect("signed-in cookie")
 }
 
+/// What a server-side session costs a signed-in request (SPEC §7): the
+/// session store's lookup is one more hop to a blocking thread and one
+/// indexed SELECT, against 20,000 live sessions. Returns µs per lookup and
+/// µs of an empty hop (the part that is the hand-off, not the query).
+async fn session_bench(db: &Db) -> anyhow::Result<(f64, f64)> {
+    use ixp_portal::auth::token::{digest, random_token};
+    use ixp_portal::db::sessions;
+    const SESSIONS: usize = 20_000;
+    const LOOKUPS: usize = 20_000;
+    let hashes: Vec<String> = (0..SESSIONS).map(|_| digest(&random_token())).collect();
+    {
+        let mut c = db.conn()?;
+        let state = "{}";
+        for h in &hashes {
+            let meta = sessions::Meta {
+                user_id: Some(1),
+                sid: "bench",
+                address: "127.0.0.1",
+                user_agent: "bench",
+                created_at: now(),
+            };
+            sessions::insert(&mut c, h, state, &meta, chrono::Duration::hours(1))?;
+        }
+    }
+    let t = Instant::now();
+    for i in 0..LOOKUPS {
+        let h = hashes[(i * 7919) % SESSIONS].clone();
+        let found = db
+            .run(move |c| sessions::load(c, &h).map_err(ixp_portal::db::DbError::from))
+            .await?;
+        anyhow::ensure!(found.is_some(), "a live session was not found");
+    }
+    let lookup = t.elapsed().as_secs_f64() * 1e6 / LOOKUPS as f64;
+    let t = Instant::now();
+    for _ in 0..LOOKUPS {
+        db.run(|_| Ok::<_, ixp_portal::db::DbError>(())).await?;
+    }
+    let hop = t.elapsed().as_secs_f64() * 1e6 / LOOKUPS as f64;
+    Ok((lookup, hop))
+}
+
 /// Reconciliation of a 1,000-network profile against the seeded customers,
 /// in-process, counting SQL statements.
 fn reconcile_bench(db: &Db, a: &Args) -> anyhow::Result<(f64, f64, u64, u64)> {
@@ -466,6 +516,7 @@ async fn main() -> anyhow::Result<()> {
     db.migrate()?;
     seed(&db, &a)?;
     let (rec_big, rec_small, q_big, q_small) = reconcile_bench(&db, &a)?;
+    let session_cost = session_bench(&db).await?;
     drop(db);
 
     let exe = std::env::current_exe()?;
@@ -531,7 +582,13 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let cookie = sign_in(&addr).await;
-    let deep_after = format!("user{:06}", a.users * 9 / 10);
+    // Usernames in the list's order, for cursors at a depth.
+    let sorted: Arc<Vec<String>> = Arc::new({
+        let mut v: Vec<String> = (0..a.users).map(|i| people::person(i).username).collect();
+        v.sort();
+        v
+    });
+    let deep_after = sorted[sorted.len() * 9 / 10].clone();
     let secs = a.seconds;
     let mut rows = Vec::new();
     let (ad, ck) = (addr.clone(), cookie.clone());
@@ -579,21 +636,24 @@ async fn main() -> anyhow::Result<()> {
         )
         .await,
     );
-    rows.push(
-        load(
-            "staff users list, search",
-            16,
-            secs,
-            g("/staff/users?q=user0999".into(), Some(ck.clone())),
-        )
-        .await,
-    );
+    for (what, q) in people::SEARCHES {
+        rows.push(
+            load(
+                &format!("staff users list, search: {what} ({q})"),
+                16,
+                secs,
+                g(format!("/staff/users?q={q}"), Some(ck.clone())),
+            )
+            .await,
+        );
+    }
     let peak_after_load = rss_kib(pid, "VmHWM:");
     let rss_before_soak = rss_kib(pid, "VmRSS:");
 
     // Soak: mixed pages and logins at concurrency 64.
     let mix = {
         let (ad, ck, sa) = (addr.clone(), cookie.clone(), sim_addr.clone());
+        let sorted = sorted.clone();
         move |w: usize| {
             let (ad, ck, sa) = (ad.clone(), ck.clone(), sa.clone());
             match w % 4 {
@@ -601,7 +661,7 @@ async fn main() -> anyhow::Result<()> {
                 1 => get_step(ad, "/staff/users".into(), Some(ck)),
                 2 => get_step(
                     ad,
-                    format!("/staff/users?after=user{:06}", (w * 1543) % 100_000),
+                    format!("/staff/users?after={}", sorted[(w * 1543) % sorted.len()]),
                     Some(ck),
                 ),
                 _ => get_step(ad, "/staff/customers".into(), Some(ck)),
@@ -617,6 +677,21 @@ async fn main() -> anyhow::Result<()> {
     .await;
     let rss_after_soak = rss_kib(pid, "VmRSS:");
     let peak = rss_kib(pid, "VmHWM:");
+
+    // The CLI's whole user list as JSON, on the same database.
+    let t_list = Instant::now();
+    let listed = Command::new(&bin)
+        .args(["user", "list", "--json"])
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &database_url)
+        .env("PORTAL_DATA_DIR", dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .output()?;
+    let list_time = t_list.elapsed();
+    let list_users = serde_json::from_slice::<Vec<serde_json::Value>>(&listed.stdout)
+        .map(|v| v.len())
+        .unwrap_or(0);
 
     let ceiling = rows[0].rps.max(1.0);
     println!(
@@ -652,6 +727,10 @@ async fn main() -> anyhow::Result<()> {
         a.customers
     );
     println!(
+        "- server-side session lookup per signed-in request (in-process, 20,000 live sessions): {:.1} µs, of which {:.1} µs is the hop to a blocking thread",
+        session_cost.0, session_cost.1
+    );
+    println!(
         "- start-up to first answered request on the existing database: {} ms",
         startup.as_millis()
     );
@@ -666,7 +745,19 @@ async fn main() -> anyhow::Result<()> {
         rss_after_soak as f64 / 1024.0,
         soak.server_errors
     );
-    if let Some(admin) = &a.postgres {
+    println!(
+        "- `ixp-portal user list --json`: {} users in {:.2} s{}",
+        list_users,
+        list_time.as_secs_f64(),
+        if listed.status.success() {
+            ""
+        } else {
+            " (FAILED)"
+        }
+    );
+    if a.keep_db {
+        eprintln!("kept the database: {database_url}");
+    } else if let Some(admin) = &a.postgres {
         drop(server);
         let name = database_url
             .rsplit('/')

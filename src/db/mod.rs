@@ -3,6 +3,7 @@ pub mod affiliations;
 pub mod api_tokens;
 pub mod audit;
 pub mod connections;
+pub mod counts;
 pub mod customers;
 pub mod explain;
 pub mod lans;

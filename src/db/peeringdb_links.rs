@@ -65,6 +65,17 @@ pub fn blocks_of(conn: &mut DbConnection, peeringdb_id: i64) -> Result<Vec<Block
         .collect())
 }
 
+/// Every block, by PeeringDB id then customer name (for listing all users
+/// at once, `user list --json`).
+pub fn all_blocks(conn: &mut DbConnection) -> Result<Vec<Block>, Error> {
+    Ok(block_query!()
+        .order((peeringdb_blocks::peeringdb_id, customers::name))
+        .load::<BlockRow>(conn)?
+        .into_iter()
+        .map(to_block)
+        .collect())
+}
+
 /// The blocks on one customer, by PeeringDB id.
 pub fn blocks_on(conn: &mut DbConnection, customer_id: i64) -> Result<Vec<Block>, Error> {
     Ok(block_query!()
@@ -144,19 +155,23 @@ pub fn confirm_all(
     user_id: i64,
     at: NaiveDateTime,
 ) -> Result<usize, Error> {
-    let ids: Vec<i64> = affiliations::table
+    let mine = affiliations::table
         .filter(affiliations::user_id.eq(user_id))
-        .filter(affiliations::created_by.eq(CreatedBy::PeeringDb))
-        .select(affiliations::id)
-        .order(affiliations::id)
-        .load(conn)?;
-    let mut n = 0;
-    for id in ids {
-        n += diesel::update(affiliations::table.find(id))
-            .set(affiliations::confirmed_at.eq(Some(at)))
-            .execute(conn)?;
+        .filter(affiliations::created_by.eq(CreatedBy::PeeringDb));
+    // Two logins of one user at once on PostgreSQL: a multi-row UPDATE
+    // locks its rows in scan order, and two of them can deadlock. Taking
+    // the row locks first, in id order, makes the order the same for
+    // everyone; then one UPDATE serves every link (2 statements, not one
+    // per link). SQLite's write lock is the whole database already.
+    if let DbConnection::Pg(pg) = conn {
+        mine.select(affiliations::id)
+            .order(affiliations::id)
+            .for_update()
+            .load::<i64>(pg)?;
     }
-    Ok(n)
+    diesel::update(mine)
+        .set(affiliations::confirmed_at.eq(Some(at)))
+        .execute(conn)
 }
 
 /// Users whose oldest PeeringDB-made link was confirmed before `before`

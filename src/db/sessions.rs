@@ -140,6 +140,24 @@ pub fn count_of_user(
         .get_result(conn)
 }
 
+/// Live sessions per user, for every user that has one.
+pub fn counts_by_user(
+    conn: &mut DbConnection,
+    max_age: Duration,
+) -> Result<std::collections::HashMap<i64, i64>, Error> {
+    let t = now();
+    Ok(sessions::table
+        .filter(sessions::expires_at.gt(t))
+        .filter(sessions::created_at.gt(t - max_age))
+        .filter(sessions::user_id.is_not_null())
+        .group_by(sessions::user_id)
+        .select((sessions::user_id, diesel::dsl::count_star()))
+        .load::<(Option<i64>, i64)>(conn)?
+        .into_iter()
+        .filter_map(|(u, n)| u.map(|u| (u, n)))
+        .collect())
+}
+
 /// Ends a user's sessions, all of them or all but the one with this
 /// session id. Returns how many ended.
 pub fn end_of_user(

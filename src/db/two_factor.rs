@@ -36,6 +36,16 @@ pub fn is_enabled(conn: &mut DbConnection, user_id: i64) -> Result<bool, Error> 
     Ok(n > 0)
 }
 
+/// The users with a confirmed second factor.
+pub fn enabled_users(conn: &mut DbConnection) -> Result<std::collections::HashSet<i64>, Error> {
+    Ok(totp_secrets::table
+        .filter(totp_secrets::confirmed_at.is_not_null())
+        .select(totp_secrets::user_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// Starts an enrolment: a new, unconfirmed secret replaces any unconfirmed
 /// one. Refused (false) when a confirmed one exists.
 pub fn start(conn: &mut DbConnection, user_id: i64, sealed: &str) -> Result<bool, Error> {

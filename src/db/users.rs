@@ -10,6 +10,7 @@ use diesel::result::Error;
 use diesel::sql_types::{Bool, Text};
 
 pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<i64, Error> {
+    super::counts::users().changed();
     diesel::insert_into(users::table)
         .values(new)
         .returning(users::id)
@@ -63,7 +64,7 @@ pub fn update_profile(
 ) -> Result<usize, Error> {
     // Only when something changed: a PeeringDB login sends the same name
     // and email every time, and a no-op write still costs index upkeep.
-    diesel::update(
+    let n = diesel::update(
         users::table
             .find(id)
             .filter(users::name.ne(name).or(users::email.ne(email))),
@@ -73,7 +74,11 @@ pub fn update_profile(
         users::email.eq(email),
         users::updated_at.eq(now()),
     ))
-    .execute(conn)
+    .execute(conn)?;
+    if n > 0 {
+        super::counts::users().changed();
+    }
+    Ok(n)
 }
 
 pub fn update_flags(
@@ -125,6 +130,7 @@ pub fn touch_login(conn: &mut DbConnection, id: i64) -> Result<usize, Error> {
 }
 
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<usize, Error> {
+    super::counts::users().changed();
     diesel::delete(users::table.find(id)).execute(conn)
 }
 

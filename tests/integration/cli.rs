@@ -222,8 +222,29 @@ async fn cli_customers_and_users(b: Backend) {
             .iter()
             .any(|u| u["username"] == "noc" && u["superuser"] == true)
     );
+    // The list loads every user's links and extras at once; each entry is
+    // what `user show --json` says of that user.
+    for name in ["member", "noc"] {
+        let shown = e.json(&["user", "show", name, "--json"]);
+        let listed = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap();
+        assert_eq!(
+            listed, &shown,
+            "user list --json and user show --json of {name}"
+        );
+    }
     let text = e.ok(&["user", "list"]);
     assert!(text.contains("OAUTH") && text.contains("noc"));
+    let member_line = text.lines().find(|l| l.starts_with("member ")).unwrap();
+    assert_eq!(
+        member_line.split_whitespace().nth(3),
+        Some("2"),
+        "{member_line}"
+    );
 
     // Each change wrote an audit entry with actor cli.
     let db =

@@ -135,12 +135,24 @@ pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, Ap
     let (filter, sort, search, oauth_word) = parse(&q);
     let after = fields::non_empty(&q.after);
     let cursor = after.clone();
+    let count_key = format!(
+        "users|{:?}|{:?}|{:?}",
+        ctx.app.db.url(),
+        filter.oauth,
+        filter.search
+    );
     let (rows, more, (total, capped)) = ctx
         .app
         .db
         .run(move |c| -> Result<_, AppError> {
             let (rows, more) = load_page(c, &filter, sort, cursor.as_deref(), PAGE_SIZE)?;
-            let total = users::count_matching(c, &filter, COUNT_CAP)?;
+            // The whole result on its first page is its own count.
+            let total = if cursor.is_none() && !more {
+                (rows.len() as i64, false)
+            } else {
+                crate::db::counts::users()
+                    .remembered(count_key, || users::count_matching(c, &filter, COUNT_CAP))?
+            };
             Ok((rows, more, total))
         })
         .await?;
