@@ -57,7 +57,7 @@ fn parse_args() -> Args {
             "--identities" => a.identities = v.parse().expect("--identities N"),
             _ => {
                 eprintln!(
-                    "usage: bench [--postgres URL [--keep-db]] [--users N] [--customers N] [--seconds N] [--soak-seconds N] [--identities N]"
+                    "usage: bench [--postgres URL] [--keep-db] [--users N] [--customers N] [--seconds N] [--soak-seconds N] [--identities N]"
                 );
                 std::process::exit(2);
             }
@@ -591,6 +591,8 @@ async fn main() -> anyhow::Result<()> {
     let deep_after = sorted[sorted.len() * 9 / 10].clone();
     let secs = a.seconds;
     let mut rows = Vec::new();
+    // The server's resident memory after each row (issue 12: ≤ 64 MiB).
+    let mut rss_rows: Vec<u64> = Vec::new();
     let (ad, ck) = (addr.clone(), cookie.clone());
     let g = move |path: String, cookie: Option<String>| {
         let ad = ad.clone();
@@ -605,6 +607,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await,
     );
+    rss_rows.push(rss_kib(pid, "VmRSS:"));
     // Warm the identities (first logins create the users), then measure returning users.
     let (pa, sa, ids) = (addr.clone(), sim_addr.clone(), a.identities);
     let logins = move |w: usize| login_step(pa.clone(), sa.clone(), ids, w);
@@ -618,6 +621,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await,
     );
+    rss_rows.push(rss_kib(pid, "VmRSS:"));
     rows.push(
         load(
             "staff users list, page 1",
@@ -627,6 +631,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await,
     );
+    rss_rows.push(rss_kib(pid, "VmRSS:"));
     rows.push(
         load(
             "staff users list, deep page (after user 90%)",
@@ -636,6 +641,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await,
     );
+    rss_rows.push(rss_kib(pid, "VmRSS:"));
     for (what, q) in people::SEARCHES {
         rows.push(
             load(
@@ -646,6 +652,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await,
         );
+        rss_rows.push(rss_kib(pid, "VmRSS:"));
     }
     let peak_after_load = rss_kib(pid, "VmHWM:");
     let rss_before_soak = rss_kib(pid, "VmRSS:");
@@ -698,28 +705,32 @@ async fn main() -> anyhow::Result<()> {
         "\n### ixp-portal benchmark on {backend} ({} customers, {} users; {secs} s per row, concurrency 16)\n",
         a.customers, a.users
     );
-    println!("| measurement | requests/s | ratio to ceiling | p50 ms | p99 ms | errors |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for r in &rows {
+    println!(
+        "| measurement | requests/s | ratio to ceiling | p50 ms | p99 ms | errors | server RSS after, MiB |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (i, r) in rows.iter().enumerate() {
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+            "| {} | {:.0} | {:.3} | {:.2} | {:.2} | {} | {:.1} |",
             r.name,
             r.rps,
             r.rps / ceiling,
             r.p50,
             r.p99,
-            r.errors
+            r.errors,
+            rss_rows.get(i).copied().unwrap_or(0) as f64 / 1024.0
         );
     }
     println!(
-        "| {} ({} s) | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+        "| {} ({} s) | {:.0} | {:.3} | {:.2} | {:.2} | {} | {:.1} |",
         soak.name,
         a.soak_seconds,
         soak.rps,
         soak.rps / ceiling,
         soak.p50,
         soak.p99,
-        soak.errors_text()
+        soak.errors_text(),
+        rss_after_soak as f64 / 1024.0
     );
     println!();
     println!(
@@ -756,6 +767,10 @@ async fn main() -> anyhow::Result<()> {
         }
     );
     if a.keep_db {
+        drop(server);
+        if a.postgres.is_none() {
+            let _ = dir.keep();
+        }
         eprintln!("kept the database: {database_url}");
     } else if let Some(admin) = &a.postgres {
         drop(server);
