@@ -27,6 +27,10 @@ macro_rules! both_backends {
                 super::$name($crate::common::Backend::Sqlite).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                not(portal_test_postgres),
+                ignore = "PORTAL_TEST_POSTGRES_URL was unset when the tests were built"
+            )]
             async fn postgres() {
                 super::$name($crate::common::Backend::Postgres).await
             }

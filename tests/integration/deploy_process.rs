@@ -575,6 +575,10 @@ async fn backup_under_load_opens_and_serves_the_same_users() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(portal_test_postgres),
+    ignore = "PORTAL_TEST_POSTGRES_URL was unset when the tests were built"
+)]
 async fn backup_on_postgresql_points_to_pg_dump() {
     let Some(pg) = fresh_postgres() else {
         return;
