@@ -46,7 +46,9 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     fn mode(p: &Path) -> u32 {
-        std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0)
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0)
     }
 
     #[test]

@@ -100,7 +100,11 @@ impl Mailer {
     }
 
     fn transport_name(&self) -> &'static str {
-        if self.smtp.is_some() { "SMTP" } else { "outbox" }
+        if self.smtp.is_some() {
+            "SMTP"
+        } else {
+            "outbox"
+        }
     }
 }
 
@@ -138,7 +142,11 @@ pub struct Delivery {
 
 /// Sends the mails due at `now` (one batch). The connection is held only
 /// to claim the batch and to record each result, never while sending.
-pub async fn deliver_due(db: &Db, mailer: &Mailer, now: NaiveDateTime) -> Result<Delivery, DbError> {
+pub async fn deliver_due(
+    db: &Db,
+    mailer: &Mailer,
+    now: NaiveDateTime,
+) -> Result<Delivery, DbError> {
     let batch = db
         .run(move |c| {
             mail_queue::claim_due(c, now, BATCH, Duration::seconds(CLAIM_SECONDS))
@@ -170,8 +178,10 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer, now: NaiveDateTime) -> Result
             Err(e) if e.permanent || attempts >= MAX_ATTEMPTS => {
                 let error = crate::web::log_safe(&e.message);
                 let stored = error.clone();
-                db.run(move |c| mail_queue::mark_failed(c, id, now, &stored).map_err(DbError::from))
-                    .await?;
+                db.run(move |c| {
+                    mail_queue::mark_failed(c, id, now, &stored).map_err(DbError::from)
+                })
+                .await?;
                 tracing::error!(mail = id, %to, via, attempts, %error, "mail failed for good; kept as failed");
                 done.failed += 1;
             }

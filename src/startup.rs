@@ -61,10 +61,6 @@ pub fn start_background(app: &App) -> Vec<tokio::task::JoinHandle<()>> {
             app.config.sessions.max,
             app.lifecycle.stopping(),
         ),
-        crate::background::spawn_mail(
-            app.db.clone(),
-            app.mailer.clone(),
-            app.lifecycle.stopping(),
-        ),
+        crate::background::spawn_mail(app.db.clone(), app.mailer.clone(), app.lifecycle.stopping()),
     ]
 }

@@ -1,8 +1,8 @@
 //! Changes to users and their affiliations, shared by the staff pages, the
 //! member pages and the CLI. Each checks its scope inside the transaction
 //! and writes an audit entry with the change.
-use super::peeringdb_access::{block_after_removal, lift_block};
 use super::AdminError;
+use super::peeringdb_access::{block_after_removal, lift_block};
 use crate::db::models::{Affiliation, Customer, User};
 use crate::db::{DbConnection, affiliations, audit, customers, users, write_tx};
 use crate::domain::{BlockedBy, Email, Privilege, Username};

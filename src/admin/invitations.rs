@@ -117,7 +117,14 @@ pub fn accept_signed_in(
         if !invitations::consume(c, inv.id, now)? {
             return Err(gone());
         }
-        let linked = link(c, &user.username, user, &customer, inv.privilege, CreatedBy::Admin)?;
+        let linked = link(
+            c,
+            &user.username,
+            user,
+            &customer,
+            inv.privilege,
+            CreatedBy::Admin,
+        )?;
         record_accept(c, &user.username, &inv, &customer)?;
         Ok((customer, linked))
     })
@@ -152,7 +159,14 @@ pub fn accept_new_account(
             password_hash,
         )?;
         let user = users::find(c, id)?.ok_or_else(gone)?;
-        link(c, &user.username, &user, &customer, inv.privilege, CreatedBy::Admin)?;
+        link(
+            c,
+            &user.username,
+            &user,
+            &customer,
+            inv.privilege,
+            CreatedBy::Admin,
+        )?;
         record_accept(c, &user.username, &inv, &customer)?;
         let user = users::find(c, id)?.ok_or_else(gone)?;
         Ok((user, customer))
@@ -208,7 +222,10 @@ pub fn revoke(
             actor,
             "invitation.revoke",
             &inv.email,
-            &format!("revoked the invitation to {shortname} made by {}", inv.invited_by),
+            &format!(
+                "revoked the invitation to {shortname} made by {}",
+                inv.invited_by
+            ),
         )?;
         Ok(inv)
     })

@@ -16,8 +16,8 @@ pub mod peeringdb_access;
 pub mod security;
 pub mod sessions;
 pub use accounts::{
-    Scope, UserEdit, delete_user, free_username, set_privilege,
-    unblock, unblock_named, unlink, unlink_named, update_user,
+    Scope, UserEdit, delete_user, free_username, set_privilege, unblock, unblock_named, unlink,
+    unlink_named, update_user,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -39,7 +39,11 @@ pub struct NewInvitation<'a> {
     pub invited_by: &'a str,
 }
 
-pub fn create(conn: &mut DbConnection, new: &NewInvitation, now: NaiveDateTime) -> Result<i64, Error> {
+pub fn create(
+    conn: &mut DbConnection,
+    new: &NewInvitation,
+    now: NaiveDateTime,
+) -> Result<i64, Error> {
     diesel::insert_into(invitations::table)
         .values((
             invitations::customer_id.eq(new.customer_id),

@@ -484,7 +484,10 @@ async fn journeys(width: u32, height: u32) {
     );
     assert!(!page.contains("Custuser"), "no jargon: {page}");
     shot(&c, "06-member-users").await;
-    assert!(page.contains("Invitation sent to colleague@example.net"), "{page}");
+    assert!(
+        page.contains("Invitation sent to colleague@example.net"),
+        "{page}"
+    );
     click(&c, "a[href$='/revoke']").await;
     let page = text(&c).await;
     assert!(

@@ -5,10 +5,10 @@
 use crate::both_backends;
 use crate::common::{Backend, TestApp, location, spawn};
 use crate::staff::{Browser, World, world};
+use diesel::prelude::*;
 use ixp_portal::db::schema::invitations;
 use ixp_portal::db::{affiliations, users as db_users};
 use ixp_portal::domain::{CreatedBy, Privilege};
-use diesel::prelude::*;
 use reqwest::StatusCode;
 
 both_backends!(
@@ -92,12 +92,22 @@ async fn every_address_gets_the_same_answer_and_nobody_is_linked(b: Backend) {
     let mails = app.outbox();
     assert_eq!(mails.len(), 4);
     let new_mail = mail_to(&app, "new.person@example.org");
-    assert!(new_mail.contains("choose your username and password"), "{new_mail}");
+    assert!(
+        new_mail.contains("choose your username and password"),
+        "{new_mail}"
+    );
     let bea_mail = mail_to(&app, "BEA@example.net");
     assert!(bea_mail.contains("Sign in with it"), "{bea_mail}");
     let (_, page) = adam.get("/member/users").await;
-    for email in ["new.person@example.org", "BEA@example.net", "staff@example.net"] {
-        assert!(page.contains(&format!("<td>{email}</td>")), "{email} pending");
+    for email in [
+        "new.person@example.org",
+        "BEA@example.net",
+        "staff@example.net",
+    ] {
+        assert!(
+            page.contains(&format!("<td>{email}</td>")),
+            "{email} pending"
+        );
     }
     // Only the hash of a token is stored.
     let path = invitation_path(&app, &bea_mail);
@@ -146,7 +156,10 @@ async fn the_invited_account_accepts_once(b: Backend) {
     assert_eq!(r.status(), StatusCode::GONE);
     assert!(r.text().await.unwrap().contains("used already or expired"));
     let (_, page) = adam.get("/member/users").await;
-    assert!(!page.contains("Pending invitations"), "accepted: not pending");
+    assert!(
+        !page.contains("Pending invitations"),
+        "accepted: not pending"
+    );
 }
 
 async fn another_account_cannot_accept(b: Backend) {
@@ -195,8 +208,10 @@ async fn expired_and_used_invitations_are_refused(b: Backend) {
     // Seven days pass for the first one.
     app.with_conn(|c| {
         diesel::update(invitations::table.filter(invitations::email.eq("late@example.org")))
-            .set(invitations::expires_at.eq(ixp_portal::db::models::now()
-                - chrono::Duration::seconds(1)))
+            .set(
+                invitations::expires_at
+                    .eq(ixp_portal::db::models::now() - chrono::Duration::seconds(1)),
+            )
             .execute(c)
             .unwrap()
     });
@@ -241,12 +256,7 @@ async fn custadmin_revokes_a_pending_invitation(b: Backend) {
     let adam = Browser::signed_in(&app, "adam").await;
     invite(&adam, "maybe@example.org", "custuser").await;
     let path = invitation_path(&app, &mail_to(&app, "maybe@example.org"));
-    let id: i64 = app.with_conn(|c| {
-        invitations::table
-            .select(invitations::id)
-            .first(c)
-            .unwrap()
-    });
+    let id: i64 = app.with_conn(|c| invitations::table.select(invitations::id).first(c).unwrap());
     let revoke = format!("/member/invitations/{id}/revoke");
     let (_, page) = adam.get("/member/users").await;
     assert!(page.contains(&format!("href=\"{revoke}\"")), "{page}");
@@ -265,5 +275,8 @@ async fn custadmin_revokes_a_pending_invitation(b: Backend) {
     assert_eq!(Browser::anonymous(&app).get(&path).await.0, StatusCode::OK);
     let page = adam.post_follow(&revoke, &[]).await;
     assert!(page.contains("The invitation to maybe@example.org is revoked."));
-    assert_eq!(Browser::anonymous(&app).get(&path).await.0, StatusCode::GONE);
+    assert_eq!(
+        Browser::anonymous(&app).get(&path).await.0,
+        StatusCode::GONE
+    );
 }

@@ -49,7 +49,9 @@ async fn a_request_queues_mail_and_never_waits_on_smtp(b: Backend) {
         vars: vec![("SMTP_URL", smtp)],
         ..Default::default()
     };
-    let Some(app) = spawn_with(b, opts).await else { return };
+    let Some(app) = spawn_with(b, opts).await else {
+        return;
+    };
     app.create_user("grace", "some password 1", false);
     forgot(&app, "grace").await;
     // The mail waits in the queue, written in the request's transaction.
@@ -74,11 +76,20 @@ async fn the_sender_delivers_and_retries_after_a_failure(b: Backend) {
     let rows = queue(&app);
     assert_eq!(rows.len(), 1, "kept for a retry");
     assert_eq!(rows[0].attempts, 1);
-    assert!(rows[0].last_error.as_deref().unwrap_or("").contains("outbox"));
+    assert!(
+        rows[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("outbox")
+    );
     let next = rows[0].next_attempt_at;
     assert!(next > ixp_portal::db::models::now(), "backs off");
     // Not due yet: nothing is tried.
-    assert_eq!(app.deliver_mail().await, ixp_portal::mail::Delivery::default());
+    assert_eq!(
+        app.deliver_mail().await,
+        ixp_portal::mail::Delivery::default()
+    );
     // Once due, it goes out and leaves the queue.
     std::fs::remove_file(&outbox).unwrap();
     let done = ixp_portal::mail::deliver_due(&app.db, &app.mailer, next)
@@ -119,7 +130,10 @@ async fn a_mail_that_keeps_failing_is_kept_as_failed(b: Backend) {
     }
     // Failed mails are not tried again.
     std::fs::remove_file(&outbox).unwrap();
-    assert_eq!(app.deliver_mail().await, ixp_portal::mail::Delivery::default());
+    assert_eq!(
+        app.deliver_mail().await,
+        ixp_portal::mail::Delivery::default()
+    );
 }
 
 async fn forgot_password_is_limited_per_account_and_address(b: Backend) {
@@ -189,7 +203,9 @@ async fn files_and_directories_are_private(b: Backend) {
         vars,
         ..Default::default()
     };
-    let Some(app) = spawn_with(b, opts).await else { return };
+    let Some(app) = spawn_with(b, opts).await else {
+        return;
+    };
     app.create_user("grace", "some password 1", false);
     forgot(&app, "grace").await;
     assert_eq!(app.deliver_mail().await.sent, 1);

@@ -116,7 +116,15 @@ pub async fn open(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, App
         };
         let shown = Shown::NewAccount;
         let found = Some((invitation, customer));
-        return show(&ctx, StatusCode::OK, secret, shown, found, form, FieldErrors::default());
+        return show(
+            &ctx,
+            StatusCode::OK,
+            secret,
+            shown,
+            found,
+            form,
+            FieldErrors::default(),
+        );
     }
     // Signing in comes back here (`next`).
     let viewer = ctx.require_user()?;
@@ -125,7 +133,15 @@ pub async fn open(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, App
     }
     let found = Some((invitation, customer));
     let form = NewAccountForm::default();
-    show(&ctx, StatusCode::OK, secret, Shown::Accept, found, form, FieldErrors::default())
+    show(
+        &ctx,
+        StatusCode::OK,
+        secret,
+        Shown::Accept,
+        found,
+        form,
+        FieldErrors::default(),
+    )
 }
 
 /// `POST /invitations/{token}`: accept as the signed-in invited account,
@@ -154,9 +170,10 @@ pub async fn accept(
             "success",
             format!("You now have access to {}.", customer.name),
         ),
-        Ok((customer, false)) => {
-            ctx.flash("info", format!("You have access to {} already.", customer.name))
-        }
+        Ok((customer, false)) => ctx.flash(
+            "info",
+            format!("You have access to {} already.", customer.name),
+        ),
         Err(crate::admin::AdminError::Refused(_)) => {
             return refused(&ctx, StatusCode::FORBIDDEN, OTHER_ACCOUNT);
         }
@@ -204,7 +221,12 @@ async fn make_account(
         .db
         .run(move |c| {
             Ok::<_, AppError>(inv::accept_new_account(
-                c, &digest, &chosen, &name, &hash, now(),
+                c,
+                &digest,
+                &chosen,
+                &name,
+                &hash,
+                now(),
             ))
         })
         .await?;

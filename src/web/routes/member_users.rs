@@ -67,11 +67,8 @@ async fn page(
         .run(move |c| {
             let users = affiliations::of_customer(c, id)?;
             let blocks = crate::db::peeringdb_links::blocks_on_named(c, id)?;
-            let pending = crate::db::invitations::pending_of_customer(
-                c,
-                id,
-                crate::db::models::now(),
-            )?;
+            let pending =
+                crate::db::invitations::pending_of_customer(c, id, crate::db::models::now())?;
             Ok::<_, AppError>((users, blocks, pending))
         })
         .await?;

@@ -2,8 +2,8 @@
 mod auth;
 mod fields;
 mod health;
-mod invitations;
 mod home;
+mod invitations;
 mod member_remove;
 mod member_users;
 mod peering;

@@ -143,7 +143,10 @@ async fn custadmin_adds_users_by_email(b: Backend) {
             ],
         )
         .await;
-    assert!(page.contains("Invitation sent to noc@newco.example"), "{page}");
+    assert!(
+        page.contains("Invitation sent to noc@newco.example"),
+        "{page}"
+    );
     assert_eq!(
         app.with_conn(|c| db_users::counts(c).unwrap().0),
         users_before,
@@ -157,7 +160,10 @@ async fn custadmin_adds_users_by_email(b: Backend) {
     let b = Browser::anonymous(&app);
     let (s, form) = b.get(&path).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(form.contains(r#"value="New Co NOC""#), "the name is offered");
+    assert!(
+        form.contains(r#"value="New Co NOC""#),
+        "the name is offered"
+    );
     let r = b
         .post(
             &path,
