@@ -100,3 +100,63 @@ pub fn spawn_purge(
         }
     })
 }
+
+/// How often the mail queue is looked at (SPEC §8).
+pub const MAIL_EVERY_SECONDS: u64 = 5;
+
+/// Starts the mail loop: under its own lease, one instance sends the due
+/// mails (each claimed in the database, so none goes out twice) and drops
+/// the expired counts of the mail limits. Stops between batches once `stop`
+/// turns true.
+pub fn spawn_mail(
+    db: crate::db::Db,
+    mailer: crate::mail::Mailer,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let holder = instance_name();
+    tokio::spawn(async move {
+        loop {
+            let h = holder.clone();
+            let leased = db
+                .run(move |c| -> Result<bool, crate::db::DbError> {
+                    let ttl = chrono::Duration::seconds(60);
+                    let every = chrono::Duration::seconds(0);
+                    Ok(crate::db::leases::try_acquire(c, "mail", &h, ttl, every)?)
+                })
+                .await;
+            match leased {
+                Ok(true) => {
+                    let started = crate::db::models::now();
+                    match crate::mail::deliver_due(&db, &mailer, started).await {
+                        Ok(d) if d != crate::mail::Delivery::default() => tracing::info!(
+                            sent = d.sent,
+                            retrying = d.retrying,
+                            failed = d.failed,
+                            "mail queue worked"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "sending the mail queue failed"),
+                    }
+                    let h = holder.clone();
+                    let finished = db
+                        .run(move |c| -> Result<(), crate::db::DbError> {
+                            crate::db::mail_limits::purge(c, started)?;
+                            crate::db::leases::finish(c, "mail", &h, started)?;
+                            Ok(())
+                        })
+                        .await;
+                    if let Err(e) = finished {
+                        tracing::warn!(error = %e, "finishing the mail batch failed");
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "the mail queue could not run"),
+            }
+            let tick = std::time::Duration::from_secs(MAIL_EVERY_SECONDS);
+            if crate::observability::lifecycle::sleep_or_stop(&mut stop, tick).await {
+                tracing::debug!("mail loop stopped");
+                break;
+            }
+        }
+    })
+}

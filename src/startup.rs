@@ -50,7 +50,8 @@ pub fn build_app_with(config: Config, db: Db) -> anyhow::Result<App> {
 }
 
 /// Starts the background work of `serve` (SPEC §5), each loop under a
-/// database lease: the PeeringDB re-check and the purge of expired sessions.
+/// database lease: the PeeringDB re-check, the purge of expired sessions
+/// and the mail queue.
 /// Each stops between batches once the app's lifecycle says so (issue 14).
 pub fn start_background(app: &App) -> Vec<tokio::task::JoinHandle<()>> {
     vec![
@@ -60,5 +61,6 @@ pub fn start_background(app: &App) -> Vec<tokio::task::JoinHandle<()>> {
             app.config.sessions.max,
             app.lifecycle.stopping(),
         ),
+        crate::background::spawn_mail(app.db.clone(), app.mailer.clone(), app.lifecycle.stopping()),
     ]
 }

@@ -1,11 +1,11 @@
 //! Changes to users and their affiliations, shared by the staff pages, the
 //! member pages and the CLI. Each checks its scope inside the transaction
 //! and writes an audit entry with the change.
+use super::AdminError;
 use super::peeringdb_access::{block_after_removal, lift_block};
-use super::{AdminError, NewStaffUser, insert_user, link};
 use crate::db::models::{Affiliation, Customer, User};
 use crate::db::{DbConnection, affiliations, audit, customers, users, write_tx};
-use crate::domain::{BlockedBy, CreatedBy, Email, Privilege, Username};
+use crate::domain::{BlockedBy, Email, Privilege, Username};
 use std::collections::HashSet;
 
 /// Whose affiliations a change may touch.
@@ -300,85 +300,4 @@ pub fn free_username(c: &mut DbConnection, base: &Username) -> Result<Username, 
         .map(|n| base.with_suffix(n))
         .find(|u| !taken.contains(u.as_str()))
         .unwrap_or_else(|| base.clone()))
-}
-
-/// What adding a user by email did.
-#[derive(Debug)]
-pub enum Added {
-    /// An existing user was linked.
-    Linked(User),
-    /// A new user was made and linked; they need a password link.
-    Created(User),
-    /// The user was linked already.
-    AlreadyLinked(User),
-}
-
-/// A member's admin (or staff) adds a person to a customer by email: the
-/// existing user with that address is linked, or a new one is made
-/// (`creator` = the actor, a password nobody knows). `name` is needed only
-/// for a new user; `unknown_hash` is its password hash.
-pub fn add_member_by_email(
-    conn: &mut DbConnection,
-    actor: &str,
-    customer_id: i64,
-    email: &Email,
-    name: Option<&str>,
-    privilege: Privilege,
-    unknown_hash: &str,
-) -> Result<Added, AdminError> {
-    write_tx(conn, |c| {
-        let customer = customers::find(c, customer_id)?
-            .ok_or_else(|| AdminError::NotFound("no such customer".into()))?;
-        let mut found = users::by_email(c, email.as_str())?;
-        let user = match found.len() {
-            0 => None,
-            1 => found.pop(),
-            _ => {
-                return Err(AdminError::Refused(
-                    "Several accounts use this address; ask the IXP's support team to add the right one."
-                        .into(),
-                ));
-            }
-        };
-        if let Some(user) = user {
-            if user.superuser {
-                return Err(AdminError::Refused(
-                    "This address belongs to IXP staff; their accounts are managed by the IXP."
-                        .into(),
-                ));
-            }
-            if affiliations::find(c, user.id, customer.id)?.is_some() {
-                return Ok(Added::AlreadyLinked(user));
-            }
-            link(c, actor, &user, &customer, privilege, CreatedBy::Admin)?;
-            return Ok(Added::Linked(user));
-        }
-        let name = name
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| AdminError::Field {
-                field: "name",
-                message: "No account uses this address yet: give the person's name to create one."
-                    .into(),
-            })?;
-        let local = email.as_str().split('@').next().unwrap_or_default();
-        let username = free_username(c, &Username::sanitize(Some(local)))?;
-        let id = insert_user(
-            c,
-            actor,
-            &NewStaffUser {
-                username,
-                email: email.clone(),
-                name: name.to_string(),
-                superuser: false,
-            },
-            unknown_hash,
-        )?;
-        let user =
-            users::find(c, id)?.ok_or_else(|| AdminError::NotFound("no such user".into()))?;
-        link(c, actor, &user, &customer, privilege, CreatedBy::Admin)?;
-        let user =
-            users::find(c, id)?.ok_or_else(|| AdminError::NotFound("no such user".into()))?;
-        Ok(Added::Created(user))
-    })
 }

@@ -9,13 +9,15 @@ use crate::domain::{Asn, CreatedBy, Email, Privilege, Username};
 
 mod accounts;
 pub mod api_keys;
+pub mod invitations;
+pub mod mail_limits;
 pub mod peering;
 pub mod peeringdb_access;
 pub mod security;
 pub mod sessions;
 pub use accounts::{
-    Added, Scope, UserEdit, add_member_by_email, delete_user, free_username, set_privilege,
-    unblock, unblock_named, unlink, unlink_named, update_user,
+    Scope, UserEdit, delete_user, free_username, set_privilege, unblock, unblock_named, unlink,
+    unlink_named, update_user,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -6,9 +6,12 @@ pub mod connections;
 pub mod counts;
 pub mod customers;
 pub mod explain;
+pub mod invitations;
 pub mod lans;
 pub mod leases;
 pub mod logins;
+pub mod mail_limits;
+pub mod mail_queue;
 pub mod models;
 pub mod peering_sessions;
 pub mod peeringdb_links;
@@ -264,11 +267,15 @@ impl Db {
     }
 }
 
+/// Creates an SQLite file's directory (0700) and the file itself (0600,
+/// SPEC §8; SQLite gives its `-wal` and `-shm` files the same mode).
 fn create_parent(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
+        crate::files::create_private_dir(dir)
             .map_err(|e| anyhow::anyhow!("cannot create the directory {}: {e}", dir.display()))?;
     }
+    crate::files::touch_private(path)
+        .map_err(|e| anyhow::anyhow!("cannot create the database {}: {e}", path.display()))?;
     Ok(())
 }
 

@@ -250,6 +250,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_queue (id) {
+        id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        failed_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        email -> Text,
+        name -> Text,
+        privilege -> Integer,
+        known -> Bool,
+        token_hash -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mail_limits (id) {
+        id -> BigInt,
+        kind -> Text,
+        subject -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(affiliations -> customers (customer_id));
 diesel::joinable!(peeringdb_blocks -> customers (customer_id));
 diesel::joinable!(peeringdb_tokens -> users (user_id));
@@ -260,6 +299,7 @@ diesel::joinable!(users -> customers (current_customer_id));
 diesel::joinable!(route_servers -> peering_lans (lan_id));
 diesel::joinable!(connections -> peering_lans (lan_id));
 diesel::joinable!(connections -> customers (customer_id));
+diesel::joinable!(invitations -> customers (customer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
@@ -281,4 +321,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     totp_secrets,
     recovery_codes,
+    mail_queue,
+    invitations,
+    mail_limits,
 );

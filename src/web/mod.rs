@@ -98,10 +98,10 @@ fn key_material(config: &Config) -> anyhow::Result<Vec<u8>> {
             })?;
         return Ok(bytes);
     }
-    std::fs::create_dir_all(&config.data_dir)?;
+    crate::files::create_private_dir(&config.data_dir)?;
     let bytes = crate::auth::token::random_bytes(64);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&path, &hex)?;
+    crate::files::write_private(&path, hex.as_bytes())?;
     tracing::info!(path = %path.display(), "generated a new session key");
     Ok(bytes)
 }
@@ -114,20 +114,6 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect()
-}
-
-fn write_private(path: &std::path::Path, content: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(content.as_bytes())?;
-    Ok(())
 }
 
 /// The security headers of every response.
@@ -203,10 +189,12 @@ pub fn log_safe(s: &str) -> String {
 
 /// A path fit for the log: secrets carried in the path are cut off.
 pub fn redact_path(path: &str) -> String {
-    match path.strip_prefix("/password/reset/") {
-        Some(_) => "/password/reset/…".to_string(),
-        None => path.to_string(),
+    for secret_after in ["/password/reset/", "/invitations/"] {
+        if path.starts_with(secret_after) {
+            return format!("{secret_after}…");
+        }
     }
+    path.to_string()
 }
 
 /// Binds the configured address (port 0 picks a free one) and builds the server.

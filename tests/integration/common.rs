@@ -110,6 +110,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The re-check of SPEC §6.3 as `serve` runs it.
     pub rechecker: ixp_portal::peeringdb::recheck::Rechecker,
+    /// The mailer the background task sends the queue with.
+    pub mailer: ixp_portal::mail::Mailer,
     _pg: Option<PgDatabase>,
 }
 
@@ -183,6 +185,7 @@ pub async fn spawn_with(backend: Backend, opts: Opts) -> Option<TestApp> {
             Some(ixp_portal::peeringdb::client::PeeringDbClient::with_timeout(p, t).unwrap());
     }
     let rechecker = app.rechecker();
+    let mailer = app.mailer.clone();
     if opts.background {
         ixp_portal::startup::start_background(&app);
     }
@@ -197,6 +200,7 @@ pub async fn spawn_with(backend: Backend, opts: Opts) -> Option<TestApp> {
         dir,
         database_url,
         rechecker,
+        mailer,
         _pg: pg,
     })
 }
@@ -322,6 +326,29 @@ impl TestApp {
         let to = location(&resp);
         let path = to.strip_prefix(&self.base).unwrap_or(&to).to_string();
         self.get_text(&path).await.1
+    }
+
+    /// Sends the queued mail now, as the background task does.
+    pub async fn deliver_mail(&self) -> ixp_portal::mail::Delivery {
+        ixp_portal::mail::deliver_due(&self.db, &self.mailer, ixp_portal::db::models::now())
+            .await
+            .expect("the mail queue is sent")
+    }
+
+    /// The outbox's messages, oldest first, once the queue is sent.
+    pub fn outbox(&self) -> Vec<String> {
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(self.deliver_mail())
+        });
+        let dir = self.dir.path().join("outbox");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .collect()
     }
 
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {

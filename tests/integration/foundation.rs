@@ -163,15 +163,7 @@ async fn csrf_missing_or_wrong_is_rejected(b: Backend) {
 }
 
 fn read_outbox(app: &TestApp) -> Vec<String> {
-    let dir = app.dir.path().join("outbox");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect()
+    app.outbox()
 }
 
 fn reset_path(mail: &str, base: &str) -> String {

@@ -201,15 +201,7 @@ pub fn audit_of(app: &TestApp, action: &str) -> Vec<ixp_portal::db::models::Audi
     app.with_conn(|c| audit::page(c, Some(action), None, None, 1000).unwrap())
 }
 
-/// The outbox's messages, oldest first.
+/// The outbox's messages, oldest first (the queue sent first).
 pub fn outbox(app: &TestApp) -> Vec<String> {
-    let dir = app.dir.path().join("outbox");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-        .collect()
+    app.outbox()
 }

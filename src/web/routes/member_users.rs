@@ -1,4 +1,4 @@
-//! A member's admin (custadmin): the users of their current customer. Add a
+//! A member's admin (custadmin): the users of their current customer. Invite a
 //! user by email, change a privilege, remove a link; never another
 //! customer's links, never a superuser, never their own access.
 use super::super::ctx::{Chrome, Ctx};
@@ -6,11 +6,11 @@ use super::super::error::AppError;
 use super::super::form::CsrfForm;
 use super::auth::render;
 use super::fields::{self, FieldErrors};
-use super::reset::{LinkPurpose, send_password_link};
 use super::{parse_id, redirect};
-use crate::admin::{self, Added, AdminError, Scope};
-use crate::auth::password;
+use crate::admin::{self, Scope, invitations};
+use crate::auth::token;
 use crate::db::affiliations;
+use crate::db::invitations::Invitation;
 use crate::db::models::{Affiliation, Customer, User};
 use crate::domain::{Email, Privilege};
 use actix_web::http::StatusCode;
@@ -41,6 +41,8 @@ pub struct UsersPage {
     /// PeeringDB identities whose PeeringDB-made link to this customer was
     /// removed by hand, with their username where the account still exists.
     pub block_rows: crate::web::blocks::BlockRows,
+    /// Invitations not accepted yet (SPEC §3).
+    pub invitations: Vec<Invitation>,
 }
 
 impl UsersPage {
@@ -59,13 +61,15 @@ async fn page(
     let (v, customer) = ctx.require_custadmin()?;
     let (customer, me) = (customer.clone(), v.user.id);
     let id = customer.id;
-    let (users, blocks) = ctx
+    let (users, blocks, pending) = ctx
         .app
         .db
         .run(move |c| {
             let users = affiliations::of_customer(c, id)?;
             let blocks = crate::db::peeringdb_links::blocks_on_named(c, id)?;
-            Ok::<_, AppError>((users, blocks))
+            let pending =
+                crate::db::invitations::pending_of_customer(c, id, crate::db::models::now())?;
+            Ok::<_, AppError>((users, blocks, pending))
         })
         .await?;
     let page = UsersPage {
@@ -77,6 +81,7 @@ async fn page(
         form,
         errors,
         block_rows: crate::web::blocks::on_customer(blocks, true),
+        invitations: pending,
     };
     render(status, &page)
 }
@@ -112,96 +117,67 @@ pub async fn add(ctx: Ctx, CsrfForm(form): CsrfForm<AddInput>) -> Result<HttpRes
         return page(&ctx, form, errors, StatusCode::BAD_REQUEST).await;
     };
     let actor = ctx.actor();
+    let address = ctx.address.clone();
     let app = ctx.app.clone();
+    let secret = token::random_token();
+    let link = app.config.url_for(&format!("/invitations/{secret}"));
     let cust = customer.clone();
-    let outcome = ctx
-        .app
+    let shown = email.as_str().to_string();
+    ctx.app
         .db
-        .run(move |c| -> Result<_, AppError> {
-            let hash = password::unknown().map_err(AppError::internal)?;
-            let added = match admin::add_member_by_email(
-                c,
-                &actor,
-                cust.id,
-                &email,
-                Some(&name),
+        .run(move |c| {
+            let invite = invitations::Invite {
+                customer: &cust,
+                email: &email,
+                name: &name,
                 privilege,
-                &hash,
-            ) {
-                Ok(a) => a,
-                Err(e) => return Ok(Err(e)),
+                actor: &actor,
+                address: &address,
+                token_hash: &token::digest(&secret),
             };
-            let mailed = match &added {
-                Added::Created(user) => {
-                    let purpose = LinkPurpose::Welcome {
-                        by: actor.clone(),
-                        customer: Some(cust.name.clone()),
-                    };
-                    send_password_link(&app, c, user, &actor, purpose)
-                        .inspect_err(
-                            |e| tracing::error!(error = %e, "could not send the password link"),
-                        )
-                        .is_ok()
-                }
-                _ => false,
-            };
-            Ok(Ok((added, mailed)))
+            let mail = |known: bool| invitation_mail(known, &actor, &cust, privilege, &link);
+            invitations::invite(c, &invite, crate::db::models::now(), &mail)
+                .map_err(fields::admin_error)
         })
         .await?;
-    match outcome {
-        Ok((Added::Created(u), mailed)) => {
-            if mailed {
-                ctx.flash(
-                    "success",
-                    format!(
-                        "{} ({}) now has access to {} as {}. We sent them a link to choose a password; their username is {}.",
-                        u.name, u.email, customer.name, crate::web::words::privilege(privilege), u.username
-                    ),
-                );
-            } else {
-                ctx.flash(
-                    "warning",
-                    format!(
-                        "{} ({}) now has access, but the password mail could not be sent; they can use \"Forgot your password?\" with their username {}.",
-                        u.name, u.email, u.username
-                    ),
-                );
-            }
-        }
-        Ok((Added::Linked(u), _)) => ctx.flash(
-            "success",
-            format!(
-                "{} ({}) already had an account and now has access to {} as {}.",
-                u.name,
-                u.email,
-                customer.name,
-                crate::web::words::privilege(privilege)
-            ),
+    // The same answer for every address (SPEC §3), limited or not (§8).
+    ctx.flash(
+        "success",
+        format!(
+            "Invitation sent to {shown}. It works once, within {} days; nobody gets access until they accept it.",
+            crate::db::invitations::VALID_DAYS
         ),
-        Ok((Added::AlreadyLinked(u), _)) => ctx.flash(
-            "info",
-            format!(
-                "{} ({}) has access to {} already.",
-                u.name, u.email, customer.name
-            ),
-        ),
-        // Refusals, and a username taken by a concurrent request, belong
-        // next to the address: this form has no username field.
-        Err(AdminError::Refused(message))
-        | Err(AdminError::Field {
-            field: "username",
-            message,
-        }) => {
-            let mut errors = FieldErrors::default();
-            errors.add("email", fields::sentence(&message));
-            return page(&ctx, form, errors, StatusCode::BAD_REQUEST).await;
-        }
-        Err(e) => {
-            let errors = fields::from_admin(e)?;
-            return page(&ctx, form, errors, StatusCode::BAD_REQUEST).await;
-        }
-    }
+    );
     Ok(redirect("/member/users"))
+}
+
+/// The invitation mail: to sign in and accept (`known`: an account uses
+/// the address), or to make an account.
+fn invitation_mail(
+    known: bool,
+    actor: &str,
+    customer: &Customer,
+    privilege: Privilege,
+    link: &str,
+) -> (String, String) {
+    let access = crate::web::words::privilege(privilege);
+    let days = crate::db::invitations::VALID_DAYS;
+    let how = if known {
+        format!(
+            "An account of the portal uses this email address. Sign in with it, then open this link within {days} days to accept; it works once:"
+        )
+    } else {
+        format!(
+            "Open this link within {days} days to choose your username and password; it works once:"
+        )
+    };
+    (
+        format!("Invitation to {} on the IXP portal", customer.name),
+        format!(
+            "Hello,\n\n{actor} invites you to {} on the IXP portal, as {access}.\n\n{how}\n\n{link}\n\nIf you do not want this, ignore this message: nothing changes.\n",
+            customer.name
+        ),
+    )
 }
 
 /// The scope of the signed-in custadmin: their current customer only.

@@ -3,6 +3,7 @@ mod auth;
 mod fields;
 mod health;
 mod home;
+mod invitations;
 mod member_remove;
 mod member_users;
 mod peering;
@@ -65,7 +66,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/password/forgot", web::get().to(reset::forgot_form))
         .route("/password/forgot", web::post().to(reset::forgot))
         .route("/password/reset/{token}", web::get().to(reset::reset_form))
-        .route("/password/reset/{token}", web::post().to(reset::reset));
+        .route("/password/reset/{token}", web::post().to(reset::reset))
+        .route("/invitations/{token}", web::get().to(invitations::open))
+        .route("/invitations/{token}", web::post().to(invitations::accept));
     staff(cfg);
     member(cfg);
     peering::configure(cfg);
@@ -156,6 +159,14 @@ fn member(cfg: &mut web::ServiceConfig) {
         .route(
             "/member/users/{aid}/remove",
             web::post().to(member_users::remove),
+        )
+        .route(
+            "/member/invitations/{id}/revoke",
+            web::get().to(invitations::revoke_confirm),
+        )
+        .route(
+            "/member/invitations/{id}/revoke",
+            web::post().to(invitations::revoke),
         );
 }
 

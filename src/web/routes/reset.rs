@@ -6,6 +6,7 @@ use super::super::form::CsrfForm;
 use super::super::pages::{ForgotPage, ResetPage};
 use super::auth::render;
 use super::redirect;
+use crate::admin::mail_limits as limits;
 use crate::auth::{password, token};
 use crate::db::{DbConnection, audit, models::User, resets, users, write_tx};
 use actix_web::http::StatusCode;
@@ -38,23 +39,35 @@ pub async fn forgot(
         return Ok(redirect("/password/forgot"));
     }
     let app = ctx.app.clone();
-    // The answer is the same whether or not an account matched; the work
-    // (and any mail failure) stays in the log.
+    let address = ctx.address.clone();
+    // The answer is the same whether or not an account matched, and
+    // whether or not a limit held the mail back; the work stays in the log.
     let result = ctx
         .app
         .db
-        .run(move |c| -> Result<(), AppError> {
-            let mut targets: Vec<User> = users::by_username(c, &who.to_lowercase())?
-                .into_iter()
-                .collect();
-            if targets.is_empty() && who.contains('@') {
-                targets = users::by_email(c, &who)?;
-            }
-            for user in targets.into_iter().filter(|u| !u.disabled) {
-                let actor = user.username.clone();
-                send_password_link(&app, c, &user, &actor, LinkPurpose::Forgot)?;
-            }
-            Ok(())
+        .run(move |c| {
+            write_tx(c, |c| -> Result<(), AppError> {
+                let now = crate::db::models::now();
+                if !limits::allow_address(c, limits::FORGOT, &address, now)? {
+                    tracing::warn!(address = %crate::web::log_safe(&address), "password reset requests over the hourly limit of this address");
+                    return Ok(());
+                }
+                let mut targets: Vec<User> = users::by_username(c, &who.to_lowercase())?
+                    .into_iter()
+                    .collect();
+                if targets.is_empty() && who.contains('@') {
+                    targets = users::by_email(c, &who)?;
+                }
+                for user in targets.into_iter().filter(|u| !u.disabled) {
+                    if !limits::allow_account(c, limits::FORGOT, user.id, now)? {
+                        tracing::warn!(user = %user.username, "password reset requests over the hourly limit of this account");
+                        continue;
+                    }
+                    let actor = user.username.clone();
+                    send_password_link(&app, c, &user, &actor, LinkPurpose::Forgot)?;
+                }
+                Ok(())
+            })
         })
         .await;
     if let Err(e) = result {
@@ -76,8 +89,8 @@ pub enum LinkPurpose {
 }
 
 /// Makes a single-use password link for the user (valid for 1 hour),
-/// records it in the audit log and mails it. Blocking: call it from
-/// `db.run`.
+/// records it in the audit log and queues its mail. Blocking: call it from
+/// `db.run`, inside the caller's transaction where there is one.
 pub fn send_password_link(
     app: &App,
     c: &mut DbConnection,
@@ -119,9 +132,8 @@ pub fn send_password_link(
         &user.username,
         &details,
     )?;
-    app.mailer
-        .send(&user.email, subject, &body)
-        .map_err(AppError::internal)
+    crate::mail::enqueue(c, &user.email, subject, &body)?;
+    Ok(())
 }
 
 async fn live_user(ctx: &Ctx, secret: &str) -> Result<Option<i64>, AppError> {

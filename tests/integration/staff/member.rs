@@ -4,7 +4,6 @@
 use super::{Browser, PW, World, audit_of, link, outbox, row_of, world};
 use crate::both_backends;
 use crate::common::{Backend, TestApp, location, spawn};
-use ixp_portal::auth::password;
 use ixp_portal::db::{affiliations, users as db_users};
 use ixp_portal::domain::{CreatedBy, Privilege};
 use reqwest::StatusCode;
@@ -87,38 +86,6 @@ async fn custadmin_adds_users_by_email(b: Backend) {
     );
     assert!(row_of(&page, "<td>amy").contains("/remove"));
 
-    // An existing user (of another customer) is linked, by email.
-    let page = adam
-        .post_follow(
-            "/member/users",
-            &[
-                ("email", "BEA@example.net"),
-                ("name", ""),
-                ("privilege", "custuser"),
-            ],
-        )
-        .await;
-    assert!(page.contains("already had an account"), "{page}");
-    let bea_links = links_of(&app, w.bea);
-    assert_eq!(
-        bea_links,
-        [
-            ("alpha".to_string(), Privilege::CustUser, CreatedBy::Admin),
-            ("bravo".to_string(), Privilege::CustUser, CreatedBy::Admin),
-        ]
-    );
-    let page = adam
-        .post_follow(
-            "/member/users",
-            &[
-                ("email", "bea@example.net"),
-                ("name", ""),
-                ("privilege", "custadmin"),
-            ],
-        )
-        .await;
-    assert!(page.contains("has access to Alpha Networks already"));
-
     // Invalid forms: field errors, typed values kept, nothing made.
     let users_before = app.with_conn(|c| db_users::counts(c).unwrap().0);
     let r = adam
@@ -140,43 +107,12 @@ async fn custadmin_adds_users_by_email(b: Backend) {
             "/member/users",
             &[
                 ("email", "new@example.org"),
-                ("name", ""),
-                ("privilege", "custuser"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("give the person&#39;s name")
-    );
-    let r = adam
-        .post(
-            "/member/users",
-            &[
-                ("email", "new@example.org"),
                 ("name", "N"),
                 ("privilege", "superuser"),
             ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    // A superuser's address: refused, the superuser untouched.
-    let r = adam
-        .post(
-            "/member/users",
-            &[
-                ("email", "staff@example.net"),
-                ("name", ""),
-                ("privilege", "custadmin"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(r.text().await.unwrap().contains("belongs to IXP staff"));
-    assert!(links_of(&app, w.staff).is_empty());
     // No token: refused.
     let r = adam
         .post_raw(
@@ -195,7 +131,8 @@ async fn custadmin_adds_users_by_email(b: Backend) {
     );
     assert!(outbox(&app).is_empty());
 
-    // A new person: a user made by adam, linked, mailed a password link.
+    // A new person: an invitation (tests/integration/invitations.rs); the
+    // account they make is created by adam, linked, and signs in.
     let page = adam
         .post_follow(
             "/member/users",
@@ -206,38 +143,61 @@ async fn custadmin_adds_users_by_email(b: Backend) {
             ],
         )
         .await;
-    assert!(page.contains("their username is noc."), "{page}");
-    let noc = app.with_conn(|c| db_users::by_username(c, "noc").unwrap().unwrap());
-    assert_eq!(noc.creator, "adam");
-    assert_eq!(noc.name, "New Co NOC");
-    assert!(!noc.oauth() && !noc.superuser);
-    assert!(!password::verify("", &noc.password_hash));
+    assert!(
+        page.contains("Invitation sent to noc@newco.example"),
+        "{page}"
+    );
     assert_eq!(
-        links_of(&app, noc.id),
-        [("alpha".to_string(), Privilege::CustAdmin, CreatedBy::Admin)]
+        app.with_conn(|c| db_users::counts(c).unwrap().0),
+        users_before,
+        "nobody is made before the invitation is accepted"
     );
     let mails = outbox(&app);
     assert_eq!(mails.len(), 1);
     assert!(mails[0].contains("To: noc@newco.example"));
     assert!(mails[0].contains("Alpha Networks"));
-    set_password_from_mail(&app, &mails[0], "noc").await;
-    // The same local part again: the next free username.
-    adam.post_follow(
-        "/member/users",
-        &[
-            ("email", "noc@other.example"),
-            ("name", "Other NOC"),
-            ("privilege", "custuser"),
-        ],
-    )
-    .await;
-    assert!(app.with_conn(|c| db_users::by_username(c, "noc2").unwrap().is_some()));
+    let path = crate::invitations::invitation_path(&app, &mails[0]);
+    let b = Browser::anonymous(&app);
+    let (s, form) = b.get(&path).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        form.contains(r#"value="New Co NOC""#),
+        "the name is offered"
+    );
+    let r = b
+        .post(
+            &path,
+            &[
+                ("username", "noc"),
+                ("name", "New Co NOC"),
+                ("password", "a fresh password"),
+                ("confirm", "a fresh password"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/login");
+    let noc = app.with_conn(|c| db_users::by_username(c, "noc").unwrap().unwrap());
+    assert_eq!(noc.creator, "adam");
+    assert_eq!(noc.name, "New Co NOC");
+    assert!(!noc.oauth() && !noc.superuser);
+    assert_eq!(
+        links_of(&app, noc.id),
+        [("alpha".to_string(), Privilege::CustAdmin, CreatedBy::Admin)]
+    );
+    let r = b
+        .post(
+            "/login",
+            &[("username", "noc"), ("password", "a fresh password")],
+        )
+        .await;
+    assert_eq!(location(&r), "/", "noc signs in with the chosen password");
     let created = audit_of(&app, "user.create");
     assert!(
         created
             .iter()
             .any(|e| e.actor == "adam" && e.subject == "noc")
     );
+    let _ = w;
 }
 
 async fn custadmin_changes_and_removes_only_own_links(b: Backend) {

@@ -1,0 +1,3 @@
+DROP TABLE mail_limits;
+DROP TABLE invitations;
+DROP TABLE mail_queue;
