@@ -13,6 +13,7 @@ pub mod peering;
 pub mod peeringdb_access;
 pub mod security;
 pub mod sessions;
+pub mod sign_in;
 pub use accounts::{
     Added, Scope, UserEdit, add_member_by_email, delete_user, free_username, set_privilege,
     unblock, unblock_named, unlink, unlink_named, update_user,

@@ -16,4 +16,5 @@ mod peeringdb;
 mod scaling;
 mod sessions;
 mod staff;
+mod throttle;
 mod ux;
