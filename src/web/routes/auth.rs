@@ -150,7 +150,8 @@ pub async fn login(
         })
         .await?;
     if let Some(lock) = found.refusal {
-        tracing::info!(username = %crate::web::log_safe(&username), ?lock, "password login refused: locked out");
+        // Not the typed username: it may be a password typed in the wrong field.
+        tracing::info!(?lock, address = %ctx.address, "password login refused: locked out");
         return render(
             StatusCode::TOO_MANY_REQUESTS,
             &login_page(&ctx, Some(refusal_message(lock)), username, next),
