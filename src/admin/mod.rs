@@ -15,6 +15,7 @@ pub mod peering;
 pub mod peeringdb_access;
 pub mod security;
 pub mod sessions;
+pub mod sign_in;
 pub use accounts::{
     Scope, UserEdit, delete_user, free_username, set_privilege, unblock, unblock_named, unlink,
     unlink_named, update_user,

@@ -1,16 +1,10 @@
-//! Login records and the failed-attempt counter behind throttling.
+//! Login records (throttling is in `login_throttle`).
 use super::DbConnection;
 use super::models::{LoginRecord, now};
-use super::schema::{login_failures, login_records};
+use super::schema::login_records;
 use crate::domain::LoginMethod;
-use chrono::Duration;
 use diesel::prelude::*;
 use diesel::result::Error;
-
-/// Failures counted per username and address …
-pub const MAX_FAILURES: i64 = 5;
-/// … within this window, which is also how long the refusal lasts.
-pub const WINDOW_MINUTES: i64 = 15;
 
 pub fn record(
     conn: &mut DbConnection,
@@ -55,45 +49,6 @@ pub fn of_customer(
         .order(login_records::at.desc())
         .limit(limit)
         .load(conn)
-}
-
-/// Is this username refused from this address for now?
-pub fn is_throttled(conn: &mut DbConnection, username: &str, address: &str) -> Result<bool, Error> {
-    let since = now() - Duration::minutes(WINDOW_MINUTES);
-    let failures: i64 = login_failures::table
-        .filter(login_failures::username.eq(username))
-        .filter(login_failures::address.eq(address))
-        .filter(login_failures::at.gt(since))
-        .count()
-        .get_result(conn)?;
-    Ok(failures >= MAX_FAILURES)
-}
-
-pub fn record_failure(conn: &mut DbConnection, username: &str, address: &str) -> Result<(), Error> {
-    // Old rows are never needed again; keep the table small as we go.
-    diesel::delete(
-        login_failures::table
-            .filter(login_failures::at.lt(now() - Duration::minutes(WINDOW_MINUTES))),
-    )
-    .execute(conn)?;
-    diesel::insert_into(login_failures::table)
-        .values((
-            login_failures::username.eq(username),
-            login_failures::address.eq(address),
-            login_failures::at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn clear_failures(conn: &mut DbConnection, username: &str, address: &str) -> Result<(), Error> {
-    diesel::delete(
-        login_failures::table
-            .filter(login_failures::username.eq(username))
-            .filter(login_failures::address.eq(address)),
-    )
-    .execute(conn)?;
-    Ok(())
 }
 
 /// The bookkeeping of a successful sign-in, inside the caller's transaction:

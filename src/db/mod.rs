@@ -9,6 +9,7 @@ pub mod explain;
 pub mod invitations;
 pub mod lans;
 pub mod leases;
+pub mod login_throttle;
 pub mod logins;
 pub mod mail_limits;
 pub mod mail_queue;
@@ -260,10 +261,37 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn = db.conn()?;
+            let _held = Held::enter();
             f(&mut conn)
         })
         .await
         .map_err(|_| E::from(DbError::Task))?
+    }
+}
+
+thread_local! {
+    static HOLDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Is this thread running `Db::run` work, with a pooled connection taken?
+/// (SPEC §8: no password is hashed meanwhile; `auth::password` counts it.)
+pub fn holds_connection() -> bool {
+    HOLDING.with(std::cell::Cell::get)
+}
+
+/// Marks the thread as holding a connection until dropped.
+struct Held;
+
+impl Held {
+    fn enter() -> Held {
+        HOLDING.with(|h| h.set(true));
+        Held
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HOLDING.with(|h| h.set(false));
     }
 }
 

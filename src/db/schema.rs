@@ -79,6 +79,7 @@ diesel::table! {
         username -> Text,
         address -> Text,
         at -> Timestamp,
+        device -> Nullable<Text>,
     }
 }
 
@@ -289,12 +290,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_lockouts (id) {
+        id -> BigInt,
+        subject -> Text,
+        ends_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_devices (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(affiliations -> customers (customer_id));
 diesel::joinable!(peeringdb_blocks -> customers (customer_id));
 diesel::joinable!(peeringdb_tokens -> users (user_id));
 diesel::joinable!(affiliations -> users (user_id));
 diesel::joinable!(login_records -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
+diesel::joinable!(login_devices -> users (user_id));
 diesel::joinable!(users -> customers (current_customer_id));
 diesel::joinable!(route_servers -> peering_lans (lan_id));
 diesel::joinable!(connections -> peering_lans (lan_id));
@@ -321,6 +341,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     totp_secrets,
     recovery_codes,
+    login_lockouts,
+    login_devices,
     mail_queue,
     invitations,
     mail_limits,

@@ -2,6 +2,7 @@
 pub mod blocks;
 pub mod csv;
 pub mod ctx;
+pub mod device;
 pub mod error;
 pub mod form;
 pub mod pages;

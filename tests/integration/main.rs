@@ -18,4 +18,5 @@ mod peeringdb;
 mod scaling;
 mod sessions;
 mod staff;
+mod throttle;
 mod ux;

@@ -138,9 +138,13 @@ async fn signed_in_cookie(app: &TestApp) -> String {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
+    // The session's cookie (a device cookie comes too, SPEC §8).
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("ixp_portal="))
+        .expect("a session cookie")
         .split(';')
         .next()
         .unwrap()

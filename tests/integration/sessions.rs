@@ -45,11 +45,18 @@ fn jarred(app: &TestApp) -> Jarred {
     }
 }
 
+/// The session cookie (`ixp_portal=…`; not the device cookie, SPEC §8).
 fn cookie_of(j: &Jarred, app: &TestApp) -> String {
     use reqwest::cookie::CookieStore;
     j.jar
         .cookies(&app.base.parse().unwrap())
-        .map(|v| v.to_str().unwrap().to_string())
+        .and_then(|v| {
+            v.to_str()
+                .unwrap()
+                .split("; ")
+                .find(|c| c.starts_with("ixp_portal="))
+                .map(str::to_string)
+        })
         .unwrap_or_default()
 }
 

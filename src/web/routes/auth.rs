@@ -5,13 +5,17 @@ use super::super::form::CsrfForm;
 use super::super::pages::LoginPage;
 use super::super::session;
 use super::{already_signed_in, redirect, safe_next};
+use crate::admin::sign_in;
 use crate::auth::password;
+use crate::db::login_throttle::{self, Attempt, Lock};
+use crate::db::models::now;
 use crate::db::{logins, users, write_tx};
 use crate::domain::LoginMethod;
 use crate::peeringdb::apply::process_expiry;
 use crate::peeringdb::{MSG_UNCONFIRMED, msg_removed};
+use crate::web::device;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 #[derive(serde::Deserialize)]
@@ -54,6 +58,14 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// What the first, short read found: the account (if any), the attempt
+/// as throttling counts it, and a lock-out in force.
+struct Found {
+    user: Option<crate::db::models::User>,
+    attempt: Attempt,
+    refusal: Option<Lock>,
+}
+
 enum Outcome {
     Ok {
         user_id: i64,
@@ -69,82 +81,142 @@ enum Outcome {
         expired: Vec<crate::peeringdb::reconcile::RemoveLink>,
     },
     Wrong,
-    Throttled,
     Disabled,
 }
 
+/// What a refused sign-in is told: nothing that says whether the account
+/// exists (a username that matches none is counted and locked alike).
+pub fn refusal_message(lock: Lock) -> String {
+    let minutes = login_throttle::WINDOW_MINUTES;
+    match lock {
+        Lock::Address => format!(
+            "Too many failed sign-in attempts from your address. Try again in {minutes} minutes."
+        ),
+        Lock::Account | Lock::Device => format!(
+            "Too many failed sign-in attempts for this username. Try again in {minutes} minutes, or reset your password."
+        ),
+    }
+}
+
+/// Longer than any username (`domain::Username` allows 255 bytes).
+const MAX_TYPED: usize = 256;
+
+/// The username as a sign-in form gives it: trimmed, lower case, without
+/// control characters (a NUL, say, which PostgreSQL refuses in text: such
+/// input is a plain wrong username), and no longer than any username.
+fn typed_username(raw: &str) -> String {
+    raw.trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_TYPED)
+        .collect()
+}
+
+/// `POST /login`. The password check (Argon2, slow on purpose) runs with
+/// no database connection held: a short read first, then the check, then
+/// a short write (SPEC §8).
 pub async fn login(
     ctx: Ctx,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(r) = already_signed_in(&ctx) {
         return Ok(r);
     }
-    // Control characters (a NUL, say) are in no username and PostgreSQL
-    // refuses them in text: such input is a plain wrong username.
-    let username: String = form
-        .username
-        .trim()
-        .to_lowercase()
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
+    let username = typed_username(&form.username);
     let next = safe_next(form.next.as_deref());
-    let address = ctx.address.clone();
-    let (name, pw) = (username.clone(), form.password);
+    let (name, address, tokens) = (username.clone(), ctx.address.clone(), device::tokens(&req));
+    let found = ctx
+        .app
+        .db
+        .run(move |c| -> Result<Found, AppError> {
+            let user = users::by_username(c, &name)?;
+            let device = match &user {
+                Some(u) => device::valid_for(c, u.id, &tokens)?,
+                None => None,
+            };
+            let attempt = Attempt {
+                username: name,
+                address,
+                device,
+            };
+            let refusal = login_throttle::refusal(c, &attempt, now())?;
+            Ok(Found {
+                user,
+                attempt,
+                refusal,
+            })
+        })
+        .await?;
+    if let Some(lock) = found.refusal {
+        // Not the typed username: it may be a password typed in the wrong field.
+        tracing::info!(?lock, address = %ctx.address, "password login refused: locked out");
+        return render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &login_page(&ctx, Some(refusal_message(lock)), username, next),
+        );
+    }
+    // One Argon2 verification whether or not the account exists or has a
+    // usable password (SPEC §8), off the async workers, no connection held.
+    let pw = form.password;
+    let stored = found.user.as_ref().map(|u| u.password_hash.clone());
+    let matches = web::block(move || password::check(&pw, stored.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
     let policy = crate::peeringdb::Policy {
         privilege: crate::domain::Privilege::CustUser,
         require_mfa: false,
         today: crate::db::models::today(),
-        now: crate::db::models::now(),
+        now: now(),
         max_link_age: ctx.app.config.links.max_age,
     };
     let outcome = ctx
         .app
         .db
         .run(move |c| -> Result<Outcome, AppError> {
-            if logins::is_throttled(c, &name, &address)? {
-                return Ok(Outcome::Throttled);
-            }
-            let user = users::by_username(c, &name)?;
-            let matches = match &user {
-                Some(u) => password::verify(&pw, &u.password_hash),
-                None => {
-                    password::dummy_verify(&pw);
-                    false
-                }
-            };
-            match user {
-                Some(u) if matches && u.disabled => Ok(Outcome::Disabled),
+            let Found { user, attempt, .. } = found;
+            // Still the password just checked (not changed meanwhile)?
+            let current = match &user {
                 Some(u) if matches => {
-                    // SPEC §6.4: a password never confirms a PeeringDB-made
-                    // link, and one unconfirmed for too long goes now.
-                    let expired = process_expiry(c, u.id, &policy)?;
-                    if expired.delete_user.is_some() {
-                        return Ok(Outcome::Expired);
-                    }
-                    if crate::db::two_factor::is_enabled(c, u.id)? {
-                        return Ok(Outcome::SecondFactor {
-                            user_id: u.id,
-                            expired: expired.remove,
-                        });
-                    }
-                    write_tx(c, |c| -> Result<(), AppError> {
-                        logins::clear_failures(c, &name, &address)?;
-                        logins::complete(c, u.id, &address, LoginMethod::Password)?;
-                        Ok(())
-                    })?;
-                    Ok(Outcome::Ok {
-                        user_id: u.id,
-                        epoch: u.session_epoch,
-                        expired: expired.remove,
-                    })
+                    users::find(c, u.id)?.filter(|now| now.password_hash == u.password_hash)
                 }
-                _ => {
-                    logins::record_failure(c, &name, &address)?;
-                    Ok(Outcome::Wrong)
+                _ => None,
+            };
+            let Some(u) = current else {
+                let account = user.as_ref().map(|u| u.username.as_str());
+                let locks = sign_in::failed(c, account, &attempt, "wrong password")?;
+                if !locks.is_empty() {
+                    tracing::info!(?locks, "failed password logins: locked out");
                 }
+                return Ok(Outcome::Wrong);
+            };
+            if u.disabled {
+                sign_in::failed(c, Some(&u.username), &attempt, "the account is disabled")?;
+                return Ok(Outcome::Disabled);
             }
+            // SPEC §6.4: a password never confirms a PeeringDB-made
+            // link, and one unconfirmed for too long goes now.
+            let expired = process_expiry(c, u.id, &policy)?;
+            if expired.delete_user.is_some() {
+                return Ok(Outcome::Expired);
+            }
+            if crate::db::two_factor::is_enabled(c, u.id)? {
+                return Ok(Outcome::SecondFactor {
+                    user_id: u.id,
+                    expired: expired.remove,
+                });
+            }
+            write_tx(c, |c| -> Result<(), AppError> {
+                sign_in::succeeded(c, &u.username, &attempt, "with a password")?;
+                logins::complete(c, u.id, &attempt.address, LoginMethod::Password)?;
+                Ok(())
+            })?;
+            Ok(Outcome::Ok {
+                user_id: u.id,
+                epoch: u.session_epoch,
+                expired: expired.remove,
+            })
         })
         .await?;
     let (status, message) = match outcome {
@@ -167,7 +239,10 @@ pub async fn login(
             for r in &expired {
                 ctx.flash("warning", msg_removed(&r.customer_name, r.cause));
             }
-            return Ok(redirect(&next));
+            let mut r = redirect(&next);
+            r.add_cookie(&device::remember(&ctx, &req, user_id).await?)
+                .map_err(AppError::internal)?;
+            return Ok(r);
         }
         Outcome::SecondFactor { user_id, expired } => {
             for r in &expired {
@@ -192,13 +267,6 @@ pub async fn login(
         Outcome::Wrong => (
             StatusCode::UNAUTHORIZED,
             "Wrong username or password.".to_string(),
-        ),
-        Outcome::Throttled => (
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed sign-in attempts for this username from your address. Try again in {} minutes, or reset your password.",
-                logins::WINDOW_MINUTES
-            ),
         ),
         Outcome::Disabled => (
             StatusCode::FORBIDDEN,

@@ -90,7 +90,11 @@ pub struct Callback {
     error: Option<String>,
 }
 
-pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse, AppError> {
+pub async fn callback(
+    ctx: Ctx,
+    req: actix_web::HttpRequest,
+    q: web::Query<Callback>,
+) -> Result<HttpResponse, AppError> {
     if let Some(r) = already_signed_in(&ctx) {
         return Ok(r);
     }
@@ -236,5 +240,9 @@ pub async fn callback(ctx: Ctx, q: web::Query<Callback>) -> Result<HttpResponse,
             two_factor: mfa,
         },
     )?;
-    Ok(redirect("/"))
+    // This browser now holds a device cookie of the account (SPEC §8).
+    let mut r = redirect("/");
+    r.add_cookie(&crate::web::device::remember(&ctx, &req, uid).await?)
+        .map_err(AppError::internal)?;
+    Ok(r)
 }

@@ -198,11 +198,15 @@ pub async fn reset(
         }
     };
     let digest = token::digest(&secret);
+    // The slow hash runs with no database connection held (SPEC §8).
+    let hash = web::block(move || password::hash(new.expose()))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
     let changed = ctx
         .app
         .db
         .run(move |c| -> Result<bool, AppError> {
-            let hash = password::hash(new.expose()).map_err(AppError::internal)?;
             write_tx(c, |c| -> Result<bool, AppError> {
                 if !resets::consume(c, &digest, user_id)? {
                     return Ok(false);

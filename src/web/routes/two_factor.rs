@@ -8,13 +8,17 @@ use super::super::form::CsrfForm;
 use super::super::session::{self, Pending, SignIn};
 use super::auth::render;
 use super::redirect;
+use crate::admin::sign_in;
 use crate::auth::password;
 use crate::auth::secret_box::SecretBox;
 use crate::auth::totp;
+use crate::db::login_throttle::{self, Attempt, Lock};
+use crate::db::models::now;
 use crate::db::{DbConnection, audit, logins, sessions, two_factor, users, write_tx};
 use crate::domain::LoginMethod;
+use crate::web::device;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 /// How many wrong codes end a pending sign-in.
@@ -108,11 +112,18 @@ enum Outcome {
         recovery_left: Option<i64>,
     },
     Wrong(Check),
+    /// Locked out meanwhile (SPEC §8): the attempt ends.
+    Refused(Lock),
     Gone,
 }
 
-/// `POST /login/2fa`.
-pub async fn login(ctx: Ctx, CsrfForm(form): CsrfForm<CodeForm>) -> Result<HttpResponse, AppError> {
+/// `POST /login/2fa`. A wrong code counts as a failed sign-in of the
+/// account (SPEC §7), in the same counts as a wrong password (SPEC §8).
+pub async fn login(
+    ctx: Ctx,
+    req: HttpRequest,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> Result<HttpResponse, AppError> {
     let Some(mut pending) = session::pending(&ctx.session) else {
         ctx.flash("info", "That sign-in expired. Please sign in again.");
         return Ok(redirect("/login"));
@@ -120,6 +131,7 @@ pub async fn login(ctx: Ctx, CsrfForm(form): CsrfForm<CodeForm>) -> Result<HttpR
     let code: String = form.code.chars().take(64).collect();
     let secrets = ctx.app.secrets.clone();
     let (uid, address, p) = (pending.user_id, ctx.address.clone(), pending.clone());
+    let tokens = device::tokens(&req);
     let outcome = ctx
         .app
         .db
@@ -127,12 +139,25 @@ pub async fn login(ctx: Ctx, CsrfForm(form): CsrfForm<CodeForm>) -> Result<HttpR
             let Some(user) = users::find(c, uid)?.filter(|u| !u.disabled) else {
                 return Ok(Outcome::Gone);
             };
+            let attempt = Attempt {
+                username: p.username.clone(),
+                address,
+                device: device::valid_for(c, uid, &tokens)?,
+            };
+            if let Some(lock) = login_throttle::refusal(c, &attempt, now())? {
+                return Ok(Outcome::Refused(lock));
+            }
             match check_code(c, &secrets, uid, &code)? {
                 found @ (Check::Totp | Check::Recovery) => {
                     write_tx(c, |c| -> Result<(), AppError> {
                         if !p.peeringdb {
-                            logins::clear_failures(c, &p.username, &address)?;
-                            logins::complete(c, uid, &address, LoginMethod::Password)?;
+                            sign_in::succeeded(
+                                c,
+                                &user.username,
+                                &attempt,
+                                "with a password and a second factor",
+                            )?;
+                            logins::complete(c, uid, &attempt.address, LoginMethod::Password)?;
                         }
                         Ok(())
                     })?;
@@ -147,7 +172,12 @@ pub async fn login(ctx: Ctx, CsrfForm(form): CsrfForm<CodeForm>) -> Result<HttpR
                 }
                 other => {
                     // A wrong code counts as a failed sign-in (SPEC §7).
-                    logins::record_failure(c, &p.username, &address)?;
+                    sign_in::failed(
+                        c,
+                        Some(&user.username),
+                        &attempt,
+                        "wrong second-factor code",
+                    )?;
                     Ok(Outcome::Wrong(other))
                 }
             }
@@ -176,11 +206,19 @@ pub async fn login(ctx: Ctx, CsrfForm(form): CsrfForm<CodeForm>) -> Result<HttpR
                     format!("You used a recovery code; {left} are left. You can make new ones by setting up your second factor again on your profile."),
                 );
             }
-            Ok(redirect(&next))
+            let mut r = redirect(&next);
+            r.add_cookie(&device::remember(&ctx, &req, uid).await?)
+                .map_err(AppError::internal)?;
+            Ok(r)
         }
         Outcome::Gone => {
             session::clear_pending(&ctx.session);
             ctx.flash("error", "That sign-in is no longer possible.");
+            Ok(redirect("/login"))
+        }
+        Outcome::Refused(lock) => {
+            session::clear_pending(&ctx.session);
+            ctx.flash("error", super::auth::refusal_message(lock));
             Ok(redirect("/login"))
         }
         Outcome::Wrong(why) => {

@@ -27,6 +27,8 @@ async fn audit_log_filters_pages_and_shows_skips(b: Backend) {
         return;
     };
     app.create_user("staff", PW, true);
+    // Staff sign in first (a password sign-in is audited too, SPEC §8).
+    let staff = Browser::signed_in(&app, "staff").await;
     add_customer(&app, "Alpha Networks", "alpha", 64500);
     app.with_conn(|c| {
         let mut f = fields("Opted Out Ltd", "optout", 64600);
@@ -39,7 +41,6 @@ async fn audit_log_filters_pages_and_shows_skips(b: Backend) {
     // A PeeringDB login that links alpha and skips the opted-out customer.
     assert_eq!(app.peeringdb_login(0).await.status(), StatusCode::SEE_OTHER);
 
-    let staff = Browser::signed_in(&app, "staff").await;
     let (s, page) = staff.get("/staff/audit").await;
     assert_eq!(s, StatusCode::OK);
     // Newest first: the login's entries come before the filler.
