@@ -160,7 +160,7 @@ pub struct CustomerUpdate {
     pub date_left: Option<String>,
     #[arg(long)]
     pub peeringdb_oauth: Option<String>,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "peeringdb_oauth")]
     pub no_peeringdb_oauth: bool,
 }
 

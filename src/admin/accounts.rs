@@ -2,7 +2,7 @@
 //! member pages and the CLI. Each checks its scope inside the transaction
 //! and writes an audit entry with the change.
 use super::peeringdb_access::{block_after_removal, lift_block};
-use super::{AdminError, NewStaffUser, insert_user, link};
+use super::{AdminError, NewStaffUser, create_user, link};
 use crate::db::models::{Affiliation, Customer, User};
 use crate::db::{DbConnection, affiliations, audit, customers, users, write_tx};
 use crate::domain::{BlockedBy, CreatedBy, Email, Privilege, Username};
@@ -363,7 +363,7 @@ pub fn add_member_by_email(
             })?;
         let local = email.as_str().split('@').next().unwrap_or_default();
         let username = free_username(c, &Username::sanitize(Some(local)))?;
-        let id = insert_user(
+        let id = create_user(
             c,
             actor,
             &NewStaffUser {
