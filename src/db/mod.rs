@@ -262,7 +262,17 @@ impl Db {
             DbConnection::Pg(c) => c
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| v.len()),
-            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Sqlite(c) => {
+                let ran = c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len());
+                if ran.is_err() {
+                    // A table rebuild (run outside diesel's transaction, see
+                    // its metadata.toml) that failed midway leaves its own
+                    // transaction open and foreign keys off: undo both.
+                    let _ = c.batch_execute("ROLLBACK");
+                    let _ = c.batch_execute("PRAGMA foreign_keys = ON");
+                }
+                ran
+            }
         }
         .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
         Ok(ran)

@@ -3,6 +3,7 @@ mod access;
 mod browser;
 mod cli;
 mod common;
+mod db_checks;
 mod db_pool;
 mod deploy;
 mod deploy_ops;
