@@ -19,11 +19,7 @@ macro_rules! value_enum {
                 <$t>::ALL
             }
             fn to_possible_value(&self) -> Option<PossibleValue> {
-                Some(
-                    PossibleValue::new(self.as_str())
-                        .alias(code_alias(self.code()))
-                        .help(self.label()),
-                )
+                Some(PossibleValue::new(self.as_str()).alias(code_alias(self.code())))
             }
         }
     };
