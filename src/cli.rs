@@ -13,6 +13,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 pub mod peering;
+mod values;
 
 #[derive(Parser)]
 #[command(
@@ -128,10 +129,10 @@ pub struct CustomerCreate {
     pub shortname: String,
     #[arg(long)]
     pub asn: String,
-    #[arg(long = "type")]
-    pub kind: String,
-    #[arg(long)]
-    pub status: String,
+    #[arg(long = "type", value_enum, ignore_case = true)]
+    pub kind: CustomerType,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub status: CustomerStatus,
     #[arg(long)]
     pub date_joined: Option<String>,
     #[arg(long)]
@@ -150,10 +151,10 @@ pub struct CustomerUpdate {
     pub shortname: Option<String>,
     #[arg(long)]
     pub asn: Option<String>,
-    #[arg(long = "type")]
-    pub kind: Option<String>,
-    #[arg(long)]
-    pub status: Option<String>,
+    #[arg(long = "type", value_enum, ignore_case = true)]
+    pub kind: Option<CustomerType>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub status: Option<CustomerStatus>,
     #[arg(long)]
     pub date_joined: Option<String>,
     /// A date, or `none` to clear it.
@@ -161,7 +162,7 @@ pub struct CustomerUpdate {
     pub date_left: Option<String>,
     #[arg(long)]
     pub peeringdb_oauth: Option<String>,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "peeringdb_oauth")]
     pub no_peeringdb_oauth: bool,
 }
 
@@ -186,8 +187,8 @@ pub enum UserCmd {
         username: String,
         #[arg(long)]
         asn: String,
-        #[arg(long, default_value = "custuser")]
-        privilege: String,
+        #[arg(long, value_enum, ignore_case = true, default_value = "custuser")]
+        privilege: Privilege,
     },
     /// Remove a user's link to a customer; a PeeringDB-made one is also
     /// blocked, so that PeeringDB logins do not bring it back.
@@ -566,14 +567,8 @@ fn customer_cmd(db: &Db, cmd: CustomerCmd) -> anyhow::Result<()> {
                 name: parse_name(&a.name)?,
                 shortname: parse_shortname(&a.shortname)?,
                 autsys: a.asn.parse::<Asn>().map_err(|e| anyhow!("--asn: {e}"))?,
-                cust_type: a
-                    .kind
-                    .parse::<CustomerType>()
-                    .map_err(|e| anyhow!("--type: {e}"))?,
-                status: a
-                    .status
-                    .parse::<CustomerStatus>()
-                    .map_err(|e| anyhow!("--status: {e}"))?,
+                cust_type: a.kind,
+                status: a.status,
                 date_joined: a
                     .date_joined
                     .as_deref()
@@ -612,10 +607,10 @@ fn customer_cmd(db: &Db, cmd: CustomerCmd) -> anyhow::Result<()> {
                 f.autsys = v.parse().map_err(|e| anyhow!("--asn: {e}"))?;
             }
             if let Some(v) = a.kind {
-                f.cust_type = v.parse().map_err(|e| anyhow!("--type: {e}"))?;
+                f.cust_type = v;
             }
             if let Some(v) = a.status {
-                f.status = v.parse().map_err(|e| anyhow!("--status: {e}"))?;
+                f.status = v;
             }
             if let Some(v) = a.date_joined {
                 f.date_joined = Some(parse_date("date-joined", &v)?);
@@ -714,8 +709,6 @@ fn user_cmd(db: &Db, config: &Config, cmd: UserCmd) -> anyhow::Result<()> {
             privilege,
         } => {
             let asn: Asn = asn.parse().map_err(|e| anyhow!("--asn: {e}"))?;
-            let privilege: Privilege =
-                privilege.parse().map_err(|e| anyhow!("--privilege: {e}"))?;
             for (shortname, made) in admin::link_by_asn(
                 &mut conn,
                 ACTOR_CLI,

@@ -217,10 +217,10 @@ fn parse_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
 }
 
 impl Config {
-    /// From the process environment, after loading `.env` (which never
-    /// overrides a variable already set).
+    /// From the process environment, after loading `./.env` (which never
+    /// overrides a variable already set); a malformed `.env` is an error.
     pub fn from_env() -> Result<Config, ConfigError> {
-        let _ = dotenvy::dotenv();
+        crate::envfile::load(std::path::Path::new("."))?;
         Config::from_lookup(|k| std::env::var(k).ok())
     }
 
@@ -339,8 +339,7 @@ impl Config {
             })?;
             let redirect = match get("PEERINGDB_OAUTH_REDIRECT") {
                 Some(r) => parse_url("PEERINGDB_OAUTH_REDIRECT", &r)?,
-                None => app_url
-                    .join(CALLBACK_PATH)
+                None => Url::parse(&link_under(&app_url, CALLBACK_PATH))
                     .map_err(|e| err("APP_URL", format!("cannot carry the callback path: {e}")))?,
             };
             let base_url = parse_url(
@@ -392,8 +391,15 @@ impl Config {
 
     /// An absolute URL of this portal for a path such as `/password/reset/…`.
     pub fn url_for(&self, path: &str) -> String {
-        format!("{}{}", self.app_url.as_str().trim_end_matches('/'), path)
+        link_under(&self.app_url, path)
     }
+}
+
+/// `path` under the portal's `APP_URL`, keeping the path it has (a portal
+/// at `https://ix.example/portal` links to `https://ix.example/portal/…`;
+/// `Url::join` would drop `/portal`).
+fn link_under(app_url: &Url, path: &str) -> String {
+    format!("{}{}", app_url.as_str().trim_end_matches('/'), path)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod demo_identities;
 pub mod demo_peering;
 pub mod domain;
+pub mod envfile;
 pub mod files;
 pub mod ixf;
 pub mod mail;

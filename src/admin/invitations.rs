@@ -3,7 +3,7 @@
 //! gets an invitation (to make an account, or to sign in and accept), and
 //! nobody is linked until the invited person accepts. The link it makes is
 //! a manual one (`created_by = admin`), like the ones staff make by hand.
-use super::{AdminError, NewStaffUser, insert_user, link};
+use super::{AdminError, NewStaffUser, create_user, link};
 use crate::admin::mail_limits::{self as limits, INVITE};
 use crate::db::invitations::{self, Invitation, NewInvitation};
 use crate::db::models::{Customer, User};
@@ -147,7 +147,7 @@ pub fn accept_new_account(
         }
         let email = Email::parse(&inv.email)
             .map_err(|_| AdminError::Invalid("the invitation's address is not usable".into()))?;
-        let id = insert_user(
+        let id = create_user(
             c,
             &inv.invited_by,
             &NewStaffUser {

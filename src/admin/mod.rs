@@ -181,63 +181,56 @@ pub struct NewStaffUser {
 }
 
 /// Creates the user; the password hash is computed by the caller (slow).
+/// Inside a caller's transaction it is a savepoint of it.
 pub fn create_user(
     conn: &mut DbConnection,
     actor: &str,
     new: &NewStaffUser,
     password_hash: &str,
 ) -> Result<i64, AdminError> {
-    write_tx(conn, |c| insert_user(c, actor, new, password_hash))
-}
-
-/// `create_user` inside the caller's transaction.
-pub fn insert_user(
-    c: &mut DbConnection,
-    actor: &str,
-    new: &NewStaffUser,
-    password_hash: &str,
-) -> Result<i64, AdminError> {
-    let t = now();
-    let id = users::insert(
-        c,
-        &NewUser {
-            username: new.username.as_str(),
-            name: &new.name,
-            email: new.email.as_str(),
-            password_hash,
-            peeringdb_id: None,
-            creator: actor,
-            disabled: false,
-            superuser: new.superuser,
-            current_customer_id: None,
-            session_epoch: 0,
-            created_at: t,
-            updated_at: t,
-        },
-    )
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            AdminError::Field {
-                field: "username",
-                message: format!("the username {:?} is taken", new.username.as_str()),
+    write_tx(conn, |c| {
+        let t = now();
+        let id = users::insert(
+            c,
+            &NewUser {
+                username: new.username.as_str(),
+                name: &new.name,
+                email: new.email.as_str(),
+                password_hash,
+                peeringdb_id: None,
+                creator: actor,
+                disabled: false,
+                superuser: new.superuser,
+                current_customer_id: None,
+                session_epoch: 0,
+                created_at: t,
+                updated_at: t,
+            },
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                AdminError::Field {
+                    field: "username",
+                    message: format!("the username {:?} is taken", new.username.as_str()),
+                }
+            } else {
+                e.into()
             }
-        } else {
-            e.into()
-        }
-    })?;
-    audit::record(
-        c,
-        actor,
-        "user.create",
-        new.username.as_str(),
-        &format!(
-            "{} <{}>{}",
-            new.name,
-            new.email,
-            if new.superuser { ", superuser" } else { "" }
-        ),
-    )?;
-    Ok(id)
+        })?;
+        audit::record(
+            c,
+            actor,
+            "user.create",
+            new.username.as_str(),
+            &format!(
+                "{} <{}>{}",
+                new.name,
+                new.email,
+                if new.superuser { ", superuser" } else { "" }
+            ),
+        )?;
+        Ok(id)
+    })
 }
 
 /// Links a user to a customer (staff-made); an existing link is reported.

@@ -23,9 +23,9 @@ pub mod two_factor;
 pub mod users;
 
 use diesel::Connection;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
-use diesel::r2d2::{self, ManageConnection};
+use diesel::r2d2::{self, ConnectionManager, CustomizeConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -130,43 +130,60 @@ pub fn is_unique_violation(e: &DieselError) -> bool {
     )
 }
 
-/// Opens connections of the backend the URL names.
+/// What diesel's pool manager does on every connection it opens: SQLite's
+/// settings, and a check that the URL opened the backend it names
+/// (diesel's `MultiConnection` tries each backend in turn).
 #[derive(Debug)]
-pub struct Manager {
-    url: DatabaseUrl,
+struct Customizer {
+    postgres: bool,
 }
 
-impl ManageConnection for Manager {
-    type Connection = DbConnection;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        match &self.url {
-            DatabaseUrl::Postgres(u) => PgConnection::establish(u).map(DbConnection::Pg),
-            DatabaseUrl::Sqlite(p) => {
-                SqliteConnection::establish(&p.to_string_lossy()).and_then(|mut c| {
-                    c.batch_execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
-                         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                    )
-                    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
-                    Ok(DbConnection::Sqlite(c))
-                })
-            }
+impl CustomizeConnection<DbConnection, r2d2::Error> for Customizer {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        match (conn, self.postgres) {
+            (DbConnection::Pg(_), true) => Ok(()),
+            (DbConnection::Sqlite(c), false) => c
+                .batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(r2d2::Error::QueryError),
+            _ => Err(r2d2::Error::ConnectionError(
+                diesel::ConnectionError::BadConnection(
+                    "the database URL opened another backend than it names".into(),
+                ),
+            )),
         }
-        .map_err(r2d2::Error::ConnectionError)
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
     }
 }
 
+/// The URL handed to diesel's pool manager. An SQLite path becomes a
+/// `file:` URI, which PostgreSQL's client rejects without a network
+/// attempt, so `MultiConnection` always lands on SQLite for it.
+fn manager_url(url: &DatabaseUrl) -> String {
+    match url {
+        DatabaseUrl::Postgres(u) => u.clone(),
+        DatabaseUrl::Sqlite(p) => {
+            let path = p.to_string_lossy();
+            let mut uri = String::from(if path.starts_with('/') {
+                "file://"
+            } else {
+                "file:"
+            });
+            for ch in path.chars() {
+                match ch {
+                    '%' => uri.push_str("%25"),
+                    '?' => uri.push_str("%3F"),
+                    '#' => uri.push_str("%23"),
+                    c => uri.push(c),
+                }
+            }
+            uri
+        }
+    }
+}
+
+pub type Manager = ConnectionManager<DbConnection>;
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
@@ -180,13 +197,18 @@ pub struct Db {
 impl Db {
     /// Opens the pool (creating an SQLite file's directory when needed).
     pub fn open(url: &DatabaseUrl) -> anyhow::Result<Db> {
-        if let DatabaseUrl::Sqlite(path) = url {
-            create_parent(path)?;
-        }
         let size = match url {
             DatabaseUrl::Sqlite(_) => 8,
             DatabaseUrl::Postgres(_) => 16,
         };
+        Db::open_with_size(url, size)
+    }
+
+    /// Opens a pool of at most `size` connections.
+    pub fn open_with_size(url: &DatabaseUrl, size: u32) -> anyhow::Result<Db> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            create_parent(path)?;
+        }
         let pool = r2d2::Pool::builder()
             .max_size(size)
             // No connections made in the background: r2d2 would otherwise
@@ -197,7 +219,10 @@ impl Db {
             // so); a test query on every checkout would double the work.
             .test_on_check_out(false)
             .connection_timeout(std::time::Duration::from_secs(10))
-            .build(Manager { url: url.clone() })
+            .connection_customizer(Box::new(Customizer {
+                postgres: matches!(url, DatabaseUrl::Postgres(_)),
+            }))
+            .build(ConnectionManager::new(manager_url(url)))
             .map_err(|e| {
                 anyhow::anyhow!(
                     "cannot open the {} database ({}): {e}",
@@ -237,15 +262,43 @@ impl Db {
 
     /// Applies pending migrations; returns how many ran.
     pub fn migrate(&self) -> anyhow::Result<usize> {
-        let mut conn = self.conn()?;
+        let mut conn = self.conn().map_err(|e| self.why_unavailable(e))?;
         let ran = match &mut *conn {
             DbConnection::Pg(c) => c
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| v.len()),
-            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Sqlite(c) => {
+                let ran = c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len());
+                if ran.is_err() {
+                    // A table rebuild (run outside diesel's transaction, see
+                    // its metadata.toml) that failed midway leaves its own
+                    // transaction open and foreign keys off: undo both.
+                    let _ = c.batch_execute("ROLLBACK");
+                    let _ = c.batch_execute("PRAGMA foreign_keys = ON");
+                }
+                ran
+            }
         }
         .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
         Ok(ran)
+    }
+
+    /// The reason a connection failed, in the backend's own words:
+    /// `MultiConnection` tries every backend and keeps no error of its own,
+    /// so at start-up one direct attempt says what is wrong.
+    fn why_unavailable(&self, e: DbError) -> anyhow::Error {
+        let direct = match &self.url {
+            DatabaseUrl::Postgres(u) => PgConnection::establish(u).err(),
+            DatabaseUrl::Sqlite(_) => SqliteConnection::establish(&manager_url(&self.url)).err(),
+        };
+        match direct {
+            Some(reason) => anyhow::anyhow!(
+                "cannot connect to the {} database ({}): {reason}",
+                self.url.backend_name(),
+                redact(&self.url)
+            ),
+            None => e.into(),
+        }
     }
 
     /// Runs blocking database work off the async workers.
@@ -323,7 +376,10 @@ pub fn redact(url: &DatabaseUrl) -> String {
     }
 }
 
-/// A write transaction. On SQLite it takes the write lock at the start
+/// A write transaction, through diesel's transaction manager (so that a
+/// nested one becomes a savepoint, and a connection left inside a
+/// transaction is never handed out again). On SQLite it takes the write
+/// lock at the start, as `SqliteConnection::immediate_transaction` does
 /// (`BEGIN IMMEDIATE`), so concurrent writers wait on the busy timeout
 /// instead of failing when a read lock cannot be upgraded.
 pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
@@ -331,46 +387,28 @@ where
     E: From<DieselError>,
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
 {
-    match conn {
-        DbConnection::Pg(_) => conn.transaction(f),
-        DbConnection::Sqlite(_) => {
-            conn.batch_execute("BEGIN IMMEDIATE")?;
-            let mut guard = Rollback(Some(conn));
-            let result = f(guard.conn());
-            let conn = guard.0.take().ok_or(DieselError::AlreadyInTransaction)?;
-            match result {
-                Ok(v) => match conn.batch_execute("COMMIT") {
-                    Ok(()) => Ok(v),
-                    Err(e) => {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        Err(e.into())
-                    }
-                },
-                Err(e) => {
-                    let _ = conn.batch_execute("ROLLBACK");
-                    Err(e)
-                }
-            }
-        }
+    type Tm = <DbConnection as Connection>::TransactionManager;
+    let outermost = Tm::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_none();
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    if !outermost {
+        return conn.transaction(f);
     }
-}
-
-/// Rolls back an SQLite transaction left open by a panic.
-struct Rollback<'a>(Option<&'a mut DbConnection>);
-
-impl Rollback<'_> {
-    fn conn(&mut self) -> &mut DbConnection {
-        self.0
-            .as_deref_mut()
-            .expect("connection present until the guard is consumed")
-    }
-}
-
-impl Drop for Rollback<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.0.take() {
-            let _ = conn.batch_execute("ROLLBACK");
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    // From here on the multi-backend connection's transaction manager is
+    // the SQLite one (it delegates), so commit and rollback are diesel's.
+    match f(conn) {
+        Ok(value) => {
+            Tm::commit_transaction(conn)?;
+            Ok(value)
         }
+        Err(e) => match Tm::rollback_transaction(conn) {
+            Ok(()) | Err(DieselError::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
 

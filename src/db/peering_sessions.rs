@@ -457,19 +457,9 @@ pub fn record_request(
     if rows.is_empty() {
         return Ok(0);
     }
-    match conn {
-        DbConnection::Pg(c) => diesel::insert_into(peering_api_requests::table)
-            .values(&rows)
-            .execute(c),
-        // Diesel wraps a batch insert on SQLite in a transaction of its own,
-        // which cannot open inside the caller's `BEGIN IMMEDIATE`.
-        DbConnection::Sqlite(_) => rows.iter().try_fold(0, |n, row| {
-            diesel::insert_into(peering_api_requests::table)
-                .values(row)
-                .execute(conn)
-                .map(|m| n + m)
-        }),
-    }
+    crate::on_backend!(conn, |c| diesel::insert_into(peering_api_requests::table)
+        .values(&rows)
+        .execute(c))
 }
 
 /// A page of the sessions a request named (every status, deleted too: it

@@ -1,5 +1,6 @@
 //! Peering LAN addressing: IP prefixes, addresses inside them, MAC
 //! addresses. Parsed once at the edge; std::net does the address work.
+use ipnet::IpNet;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -24,12 +25,6 @@ impl Family {
             Family::V6 => "IPv6",
         }
     }
-    fn max_len(self) -> u8 {
-        match self {
-            Family::V4 => 32,
-            Family::V6 => 128,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,33 +47,7 @@ pub enum NetError {
 
 /// A network prefix with no host bits set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Prefix {
-    network: IpAddr,
-    len: u8,
-}
-
-fn bits(addr: &IpAddr) -> u128 {
-    match addr {
-        IpAddr::V4(a) => u128::from(u32::from(*a)),
-        IpAddr::V6(a) => u128::from(*a),
-    }
-}
-
-fn mask(family: Family, len: u8) -> u128 {
-    let width = u32::from(family.max_len());
-    let len = u32::from(len).min(width);
-    if len == 0 {
-        return 0;
-    }
-    let full = if width == 128 {
-        u128::MAX
-    } else {
-        (1u128 << width) - 1
-    };
-    // 1 <= len <= width, so the shift is at most 127.
-    let host = (1u128 << (width - len)) - 1;
-    full & !host
-}
+pub struct Prefix(IpNet);
 
 impl Prefix {
     pub fn parse(s: &str) -> Result<Prefix, NetError> {
@@ -92,31 +61,25 @@ impl Prefix {
             .ok()
             .filter(|_| l.chars().all(|c| c.is_ascii_digit()))
             .ok_or_else(|| NetError::Prefix(s.into()))?;
-        let family = Family::of(&addr);
-        if len > family.max_len() {
-            return Err(NetError::Prefix(s.into()));
+        let net = IpNet::new(addr, len).map_err(|_| NetError::Prefix(s.into()))?;
+        if net.trunc() != net {
+            return Err(NetError::HostBits(s.into(), net.trunc().to_string()));
         }
-        let net_bits = bits(&addr) & mask(family, len);
-        let network = from_bits(family, net_bits);
-        if network != addr {
-            return Err(NetError::HostBits(s.into(), format!("{network}/{len}")));
-        }
-        Ok(Prefix { network, len })
+        Ok(Prefix(net))
     }
 
     pub fn family(&self) -> Family {
-        Family::of(&self.network)
+        Family::of(&self.0.addr())
     }
     pub fn network(&self) -> IpAddr {
-        self.network
+        self.0.network()
     }
     pub fn prefix_len(&self) -> u8 {
-        self.len
+        self.0.prefix_len()
     }
 
     pub fn contains(&self, addr: &IpAddr) -> bool {
-        Family::of(addr) == self.family()
-            && bits(addr) & mask(self.family(), self.len) == bits(&self.network)
+        self.0.contains(addr)
     }
 
     /// An address for a host on this LAN: inside, and (IPv4 below /31)
@@ -129,32 +92,20 @@ impl Prefix {
         if !self.contains(&addr) {
             return Err(NetError::Outside(addr.to_string(), self.to_string()));
         }
-        if self.family() == Family::V4 && self.len < 31 {
-            let host_mask = !mask(Family::V4, self.len) & u128::from(u32::MAX);
-            let b = bits(&addr);
-            if b == bits(&self.network) || b & host_mask == host_mask {
-                return Err(NetError::Reserved(addr.to_string(), self.to_string()));
-            }
-        }
-        if self.family() == Family::V6 && addr == self.network && self.len < 127 {
+        let reserved = match self.0 {
+            IpNet::V4(n) => n.prefix_len() < 31 && (addr == n.network() || addr == n.broadcast()),
+            IpNet::V6(n) => n.prefix_len() < 127 && addr == n.network(),
+        };
+        if reserved {
             return Err(NetError::Reserved(addr.to_string(), self.to_string()));
         }
         Ok(addr)
     }
 }
 
-fn from_bits(family: Family, b: u128) -> IpAddr {
-    match family {
-        Family::V4 => IpAddr::V4(std::net::Ipv4Addr::from(
-            u32::try_from(b).unwrap_or(u32::MAX),
-        )),
-        Family::V6 => IpAddr::V6(std::net::Ipv6Addr::from(b)),
-    }
-}
-
 impl fmt::Display for Prefix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.network, self.len)
+        write!(f, "{}/{}", self.network(), self.prefix_len())
     }
 }
 

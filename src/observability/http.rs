@@ -27,12 +27,7 @@ impl RequestId {
     }
 
     pub fn random() -> RequestId {
-        RequestId(
-            crate::auth::token::random_bytes(16)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-        )
+        RequestId(hex::encode(crate::auth::token::random_bytes(16)))
     }
 
     /// The incoming header's, if well-formed; a new one otherwise.

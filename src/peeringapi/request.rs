@@ -606,15 +606,9 @@ pub fn request_one(
         created_at: t,
         updated_at: t,
     };
-    // On PostgreSQL the insert runs in a savepoint, so that losing a race on
-    // the unique index leaves the batch's transaction usable; on SQLite the
-    // batch holds the write lock (BEGIN IMMEDIATE), so there is no race.
-    let inserted = match c {
-        DbConnection::Pg(_) => {
-            diesel::Connection::transaction(c, |c| peering_sessions::insert(c, &new))
-        }
-        DbConnection::Sqlite(_) => peering_sessions::insert(c, &new),
-    };
+    // The insert runs in a savepoint, so that losing a race on the unique
+    // index leaves the batch's transaction usable.
+    let inserted = diesel::Connection::transaction(c, |c| peering_sessions::insert(c, &new));
     let id = match inserted {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => {

@@ -88,8 +88,9 @@ fn key_material(config: &Config) -> anyhow::Result<Vec<u8>> {
         return Ok(k.clone());
     }
     let path = config.data_dir.join("session.key");
-    if let Ok(hex) = std::fs::read_to_string(&path) {
-        let bytes = decode_hex(hex.trim())
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let bytes = hex::decode(text.trim())
+            .ok()
             .filter(|b| b.len() == 64)
             .ok_or_else(|| {
                 anyhow::anyhow!(
@@ -101,20 +102,9 @@ fn key_material(config: &Config) -> anyhow::Result<Vec<u8>> {
     }
     crate::files::create_private_dir(&config.data_dir)?;
     let bytes = crate::auth::token::random_bytes(64);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    crate::files::write_private(&path, hex.as_bytes())?;
+    crate::files::write_private(&path, hex::encode(&bytes).as_bytes())?;
     tracing::info!(path = %path.display(), "generated a new session key");
     Ok(bytes)
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// The security headers of every response.

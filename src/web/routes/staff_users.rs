@@ -502,7 +502,7 @@ pub async fn create(
                         },
                         None => None,
                     };
-                    let id = match admin::insert_user(c, &actor, &new, &hash) {
+                    let id = match admin::create_user(c, &actor, &new, &hash) {
                         Ok(id) => id,
                         Err(e) => return fields::from_admin(e).map(Err),
                     };
