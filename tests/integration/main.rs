@@ -7,6 +7,7 @@ mod deploy;
 mod deploy_ops;
 mod deploy_process;
 mod foundation;
+mod guards;
 mod hardening;
 mod ixf;
 mod peering_api;
