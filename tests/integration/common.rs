@@ -170,10 +170,11 @@ pub async fn spawn_with(backend: Backend, opts: Opts) -> Option<TestApp> {
     }
     let config =
         Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid");
-    let db = Db::open(&config.database).expect("database opens");
-    db.migrate().expect("migrations run");
-    let mut app =
-        ixp_portal::startup::build_app_with(config.clone(), db.clone()).expect("app builds");
+    // The start-up of `serve`: migrations, the first-superuser hint.
+    let mut app = ixp_portal::startup::build_app(config.clone())
+        .await
+        .expect("app builds");
+    let db = app.db.clone();
     if let (Some(t), Some(p)) = (opts.provider_timeout, config.peeringdb.as_ref()) {
         app.peeringdb =
             Some(ixp_portal::peeringdb::client::PeeringDbClient::with_timeout(p, t).unwrap());
