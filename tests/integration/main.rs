@@ -3,6 +3,7 @@ mod access;
 mod browser;
 mod cli;
 mod common;
+mod demo;
 mod deploy;
 mod deploy_ops;
 mod deploy_process;
