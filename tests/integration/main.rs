@@ -7,6 +7,7 @@ mod demo;
 mod deploy;
 mod deploy_ops;
 mod deploy_process;
+mod fake_peeringdb;
 mod foundation;
 mod guards;
 mod hardening;
