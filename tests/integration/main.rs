@@ -1,5 +1,6 @@
 //! Integration tests: the real application over HTTP, on SQLite and PostgreSQL.
 mod access;
+mod apply_property;
 mod browser;
 mod cli;
 mod common;
