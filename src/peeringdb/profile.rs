@@ -222,17 +222,37 @@ mod tests {
         #[test]
         fn json_shapes_parse_or_fail_cleanly(
             id in proptest::prelude::any::<i64>(),
-            asns in proptest::collection::vec(proptest::prelude::any::<i64>(), 0..8),
+            asns in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::any::<i64>(),
+                    -2i64..70_000,
+                    4_294_967_290i64..4_294_967_300,
+                ],
+                0..8,
+            ),
             name in proptest::option::of(".{0,20}"),
         ) {
             let v = serde_json::json!({"id": id, "name": name, "verified_user": true, "verified_email": true,
                 "networks": asns.iter().map(|a| serde_json::json!({"asn": a})).collect::<Vec<_>>()});
             match Profile::from_value(&v) {
                 Ok(p) => {
-                    proptest::prop_assert!(p.id > 0);
-                    proptest::prop_assert!(p.affiliated_asns().iter().all(|a| a.get() >= 1));
+                    proptest::prop_assert!(id > 0, "a profile with id {}", id);
+                    proptest::prop_assert_eq!(p.id, id);
+                    // Exactly the ASNs in 1..=4294967295, duplicates folded
+                    // (SPEC §2 step 3): none dropped, none invented.
+                    let want: std::collections::BTreeSet<i64> = asns
+                        .iter()
+                        .copied()
+                        .filter(|a| (1..=4_294_967_295).contains(a))
+                        .collect();
+                    let got: Vec<i64> =
+                        p.affiliated_asns().iter().map(|a| i64::from(a.get())).collect();
+                    proptest::prop_assert_eq!(got, want.into_iter().collect::<Vec<_>>());
                 }
-                Err(e) => proptest::prop_assert_eq!(e, ProfileError::BadId),
+                Err(e) => {
+                    proptest::prop_assert!(id <= 0, "id {} refused", id);
+                    proptest::prop_assert_eq!(e, ProfileError::BadId);
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ use crate::db::{affiliations, users};
 use crate::domain::Privilege;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 /// A signed-in user with their affiliations.
@@ -72,30 +72,6 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn require_user(&self) -> Result<&Viewer, AppError> {
-        self.viewer.as_ref().ok_or_else(|| AppError::Login {
-            next: self.here.clone(),
-        })
-    }
-
-    pub fn require_superuser(&self) -> Result<&Viewer, AppError> {
-        let v = self.require_user()?;
-        if v.is_superuser() {
-            Ok(v)
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    /// A custadmin of their current customer (or staff acting in one).
-    pub fn require_custadmin(&self) -> Result<(&Viewer, &Customer), AppError> {
-        let v = self.require_user()?;
-        match v.current_customer() {
-            Some(c) if v.is_custadmin() || v.is_superuser() => Ok((v, c)),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
     pub fn flash(&self, level: &str, text: impl Into<String>) {
         session::flash(&self.session, level, text);
     }
@@ -130,6 +106,62 @@ impl Ctx {
             .as_ref()
             .map(|v| v.user.username.clone())
             .unwrap_or_else(|| "anonymous".into())
+    }
+}
+
+/// The signed-in viewer of this request's session, loaded once per
+/// request (the route's guard and the handler's `Ctx` share it). A session
+/// of a user who is gone, disabled, or signed out everywhere ends here.
+pub async fn viewer(req: &HttpRequest, app: &web::Data<App>) -> Result<Option<Viewer>, AppError> {
+    #[derive(Clone)]
+    struct Loaded(Option<Viewer>);
+    if let Some(Loaded(v)) = req.extensions().get::<Loaded>() {
+        return Ok(v.clone());
+    }
+    let session = req.get_session();
+    let mut viewer = None;
+    if let Some(si) = session::signed_in(&session, app.config.sessions) {
+        let uid = si.user_id;
+        let loaded = app
+            .db
+            .run(move |c| -> Result<_, AppError> {
+                let Some(user) = users::find(c, uid)? else {
+                    return Ok(None);
+                };
+                let links = affiliations::of_user(c, uid)?;
+                Ok(Some(Viewer {
+                    user,
+                    links,
+                    session_two_factor: si.two_factor,
+                }))
+            })
+            .await?;
+        match loaded {
+            Some(v) if !v.user.disabled && v.user.session_epoch == si.epoch => viewer = Some(v),
+            _ => session::sign_out(&session),
+        }
+    }
+    req.extensions_mut().insert(Loaded(viewer.clone()));
+    Ok(viewer)
+}
+
+/// `AUTH_2FA_ENFORCE`: a user in scope who signed in with one factor
+/// reaches nothing but the enrolment until done.
+pub fn enforce_enrolment(app: &App, v: &Viewer, path: &str) -> Result<(), AppError> {
+    if !v.session_two_factor
+        && app.config.two_factor_enforce.applies_to(v.user.superuser)
+        && !enrolment_path(path)
+    {
+        return Err(AppError::Enrol);
+    }
+    Ok(())
+}
+
+/// The path and query of a request, to come back to after signing in.
+pub fn here(req: &HttpRequest) -> String {
+    match req.uri().path_and_query() {
+        Some(pq) => pq.as_str().to_string(),
+        None => req.path().to_string(),
     }
 }
 
@@ -193,43 +225,11 @@ impl FromRequest for Ctx {
             } else {
                 Vec::new()
             };
-            let mut viewer = None;
-            if let Some(si) = session::signed_in(&session, app.config.sessions) {
-                let uid = si.user_id;
-                let loaded = app
-                    .db
-                    .run(move |c| -> Result<_, AppError> {
-                        let Some(user) = users::find(c, uid)? else {
-                            return Ok(None);
-                        };
-                        let links = affiliations::of_user(c, uid)?;
-                        Ok(Some(Viewer {
-                            user,
-                            links,
-                            session_two_factor: si.two_factor,
-                        }))
-                    })
-                    .await?;
-                match loaded {
-                    Some(v) if !v.user.disabled && v.user.session_epoch == si.epoch => {
-                        viewer = Some(v)
-                    }
-                    _ => session::sign_out(&session),
-                }
+            let viewer = viewer(&req, &app).await?;
+            if let Some(v) = &viewer {
+                enforce_enrolment(&app, v, req.path())?;
             }
-            // AUTH_2FA_ENFORCE: a user in scope who signed in with one
-            // factor reaches nothing but the enrolment until done.
-            if let Some(v) = &viewer
-                && !v.session_two_factor
-                && app.config.two_factor_enforce.applies_to(v.user.superuser)
-                && !enrolment_path(req.path())
-            {
-                return Err(AppError::Enrol);
-            }
-            let here = match req.uri().path_and_query() {
-                Some(pq) => pq.as_str().to_string(),
-                None => req.path().to_string(),
-            };
+            let here = here(&req);
             Ok(Ctx {
                 app,
                 session,

@@ -5,6 +5,7 @@ pub mod ctx;
 pub mod device;
 pub mod error;
 pub mod form;
+pub mod guard;
 pub mod pages;
 pub mod proxy;
 pub mod routes;
@@ -234,10 +235,6 @@ pub fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running> {
             .wrap_fn(log_request)
             // Outermost: the request id's span covers every line above.
             .wrap_fn(crate::observability::http::observe)
-            .route(
-                "/metrics",
-                web::get().to(crate::observability::metrics::scrape_main),
-            )
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })

@@ -6,6 +6,28 @@ use std::process::{Command, Output, Stdio};
 
 both_backends!(cli_customers_and_users, cli_errors_name_the_problem);
 
+/// The keys of a user's JSON (SPEC §4), sorted.
+const USER_KEYS: [&str; 12] = [
+    "affiliations",
+    "blocked",
+    "creator",
+    "disabled",
+    "email",
+    "id",
+    "name",
+    "peeringdb_id",
+    "sessions",
+    "superuser",
+    "two_factor",
+    "username",
+];
+
+fn keys_of(v: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
 struct Env {
     dir: tempfile::TempDir,
     database_url: String,
@@ -209,6 +231,15 @@ async fn cli_customers_and_users(b: Backend) {
     assert_eq!(u["disabled"], false);
     let affs = u["affiliations"].as_array().unwrap();
     assert_eq!(affs.len(), 2);
+    // Exactly the keys of SPEC §4: none missing, none extra.
+    assert_eq!(keys_of(&u), USER_KEYS);
+    for a in affs {
+        assert_eq!(
+            keys_of(a),
+            ["asn", "confirmed_at", "created_by", "customer", "privilege"]
+        );
+    }
+    assert_eq!(u["blocked"], serde_json::json!([]));
     assert!(
         affs.iter().all(|a| a["privilege"] == "custadmin"
             && a["created_by"] == "cli"
@@ -216,6 +247,12 @@ async fn cli_customers_and_users(b: Backend) {
     );
     let all = e.json(&["user", "list", "--json"]);
     assert_eq!(all.as_array().unwrap().len(), 2);
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .all(|u| keys_of(u) == USER_KEYS)
+    );
     assert!(
         all.as_array()
             .unwrap()

@@ -39,6 +39,10 @@ macro_rules! both_backends {
 }
 
 pub const CLIENT_ID: &str = "test-client";
+/// The `SESSION_KEY` of test applications on PostgreSQL (shared by the
+/// instances of the two-instance tests).
+pub const TEST_SESSION_KEY: &str =
+    "test-session-key-shared-by-every-instance-on-one-postgresql-database-0123456789";
 pub const CLIENT_SECRET: &str = "test-secret";
 
 /// Extra settings for a test application.
@@ -171,15 +175,21 @@ pub async fn spawn_with(backend: Backend, opts: Opts) -> Option<TestApp> {
         ("PEERINGDB_OAUTH_CLIENT_SECRET", CLIENT_SECRET.into()),
         ("PEERINGDB_OAUTH_BASE_URL", sim_base.clone()),
     ]);
+    if database_url.starts_with("postgres") {
+        // PostgreSQL means instances that share sessions: one key for all
+        // (`serve` refuses to start without it, SPEC §5).
+        vars.insert("SESSION_KEY", TEST_SESSION_KEY.into());
+    }
     for (k, v) in &opts.vars {
         vars.insert(k, v.clone());
     }
     let config =
         Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid");
-    let db = Db::open(&config.database).expect("database opens");
-    db.migrate().expect("migrations run");
-    let mut app =
-        ixp_portal::startup::build_app_with(config.clone(), db.clone()).expect("app builds");
+    // The start-up of `serve`: migrations, the first-superuser hint.
+    let mut app = ixp_portal::startup::build_app(config.clone())
+        .await
+        .expect("app builds");
+    let db = app.db.clone();
     if let (Some(t), Some(p)) = (opts.provider_timeout, config.peeringdb.as_ref()) {
         app.peeringdb =
             Some(ixp_portal::peeringdb::client::PeeringDbClient::with_timeout(p, t).unwrap());

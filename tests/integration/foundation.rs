@@ -20,7 +20,9 @@ both_backends!(
 
 async fn login_and_logout(b: Backend) {
     let Some(app) = spawn(b).await else { return };
-    app.create_user("staff", "correct horse battery", true);
+    // Another user first, so that the staff user's id is not 1.
+    app.create_user("someone", "another password 1", false);
+    let staff = app.create_user("staff", "correct horse battery", true);
     let (status, page) = app.get_text("/").await;
     assert_eq!(
         status,
@@ -35,7 +37,7 @@ async fn login_and_logout(b: Backend) {
     assert!(page.contains("staff"), "the header shows the user");
     assert!(page.contains("Sign out"));
     // A login record was written.
-    let records = app.with_conn(|c| ixp_portal::db::logins::of_user(c, 1, 10).unwrap());
+    let records = app.with_conn(|c| ixp_portal::db::logins::of_user(c, staff, 10).unwrap());
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].method, "password");
     let r = app.post("/logout", &[]).await;

@@ -132,11 +132,19 @@ async fn first_login_creates_user_and_links(b: Backend) {
     let records = app.with_conn(|c| ixp_portal::db::logins::of_user(c, u.id, 5).unwrap());
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].method, "peeringdb");
-    // A password login with the unknown password is impossible.
+    // A password login with the unknown password is impossible: from a
+    // browser that is not signed in, no guess of the stored marker works.
+    let stranger = crate::staff::Browser::anonymous(&app);
+    for guess in ["", "!unknown!", u.password_hash.as_str()] {
+        let r = stranger
+            .post("/login", &[("username", "jane.doe"), ("password", guess)])
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "password {guess:?}");
+    }
     assert_eq!(
-        app.login("jane.doe", "").await.status(),
+        stranger.get_resp("/").await.status(),
         StatusCode::SEE_OTHER,
-        "already signed in"
+        "still signed out"
     );
 }
 

@@ -5,6 +5,7 @@ use super::super::form::CsrfForm;
 use super::super::pages::{DashboardPage, LogoutPage, ProfilePage, Step};
 use super::redirect;
 use crate::db::{customers, logins, users};
+use crate::web::guard::Authenticated;
 use actix_web::HttpResponse;
 
 /// The first-run checklist: what a fresh install needs before members can
@@ -38,8 +39,10 @@ fn checklist(ixp: bool, lans: bool, customers: bool, peeringdb: bool) -> Vec<Ste
     ]
 }
 
-pub async fn dashboard(ctx: Ctx) -> Result<DashboardPage, AppError> {
-    let v = ctx.require_user()?;
+pub async fn dashboard(
+    Authenticated(v): Authenticated,
+    ctx: Ctx,
+) -> Result<DashboardPage, AppError> {
     let cid = v.current_customer().map(|c| c.id);
     let staff = v.is_superuser();
     let peeringdb = ctx.app.peeringdb_enabled();
@@ -105,8 +108,7 @@ pub async fn logout_page(ctx: Ctx) -> LogoutPage {
     }
 }
 
-pub async fn profile(ctx: Ctx) -> Result<ProfilePage, AppError> {
-    let v = ctx.require_user()?;
+pub async fn profile(Authenticated(v): Authenticated, ctx: Ctx) -> Result<ProfilePage, AppError> {
     let id = v.user.id;
     let max_age = chrono::Duration::seconds(ctx.app.config.sessions.max);
     let creator = v.user.creator.clone();
@@ -142,10 +144,10 @@ pub struct SwitchForm {
 
 /// Switch the current customer: only to one the user is linked to.
 pub async fn switch_customer(
+    Authenticated(v): Authenticated,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<SwitchForm>,
 ) -> Result<HttpResponse, AppError> {
-    let v = ctx.require_user()?;
     let wanted: i64 = form
         .customer_id
         .trim()

@@ -13,6 +13,7 @@ use crate::domain::Username;
 use crate::web::ctx::{Chrome, Ctx};
 use crate::web::error::AppError;
 use crate::web::form::CsrfForm;
+use crate::web::guard::CustAdmin;
 use crate::web::pages::ConfirmPage;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -103,6 +104,15 @@ fn refused(ctx: &Ctx, status: StatusCode, message: &'static str) -> Result<HttpR
     )
 }
 
+/// The signed-in viewer, or off to sign in and back here. An invitation
+/// to an existing account is accepted only by that account, signed in
+/// (SPEC §3); the route is public because one to a new account is not.
+fn signed_in(ctx: &Ctx) -> Result<&crate::web::ctx::Viewer, AppError> {
+    ctx.viewer.as_ref().ok_or_else(|| AppError::Login {
+        next: ctx.here.clone(),
+    })
+}
+
 /// `GET /invitations/{token}`.
 pub async fn open(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let secret = path.into_inner();
@@ -127,7 +137,7 @@ pub async fn open(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, App
         );
     }
     // Signing in comes back here (`next`).
-    let viewer = ctx.require_user()?;
+    let viewer = signed_in(&ctx)?;
     if !inv::is_invited(&invitation, &viewer.user) {
         return refused(&ctx, StatusCode::FORBIDDEN, OTHER_ACCOUNT);
     }
@@ -158,7 +168,7 @@ pub async fn accept(
     if !invitation.known {
         return make_account(ctx, secret, (invitation, customer), form).await;
     }
-    let user = ctx.require_user()?.user.clone();
+    let user = signed_in(&ctx)?.user.clone();
     let digest = token::digest(&secret);
     let done = ctx
         .app
@@ -251,9 +261,12 @@ async fn make_account(
 }
 
 /// `GET /member/invitations/{id}/revoke`: the confirmation page.
-pub async fn revoke_confirm(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let (_, customer) = ctx.require_custadmin()?;
-    let customer = customer.clone();
+pub async fn revoke_confirm(
+    ctx: Ctx,
+    who: CustAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let customer = who.customer;
     let id = parse_id(&path)?;
     let cid = customer.id;
     let invitation = ctx
@@ -288,10 +301,11 @@ pub struct Empty {}
 /// `POST /member/invitations/{id}/revoke`.
 pub async fn revoke(
     ctx: Ctx,
+    who: CustAdmin,
     path: web::Path<String>,
     _: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let (_, customer) = ctx.require_custadmin()?;
+    let customer = who.customer;
     let cid = customer.id;
     let id = parse_id(&path)?;
     let actor = ctx.actor();

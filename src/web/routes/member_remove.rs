@@ -9,11 +9,18 @@ use super::auth::render;
 use super::parse_id;
 use crate::db::affiliations;
 use crate::domain::CreatedBy;
+use crate::web::guard::CustAdmin;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-pub async fn confirm(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let (v, customer) = ctx.require_custadmin()?;
+pub async fn confirm(
+    CustAdmin {
+        viewer: v,
+        customer,
+    }: CustAdmin,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let (me, customer) = (v.user.id, customer.clone());
     let aid = parse_id(&path)?;
     let (link, user) = ctx

@@ -13,6 +13,7 @@ use crate::db::affiliations;
 use crate::db::invitations::Invitation;
 use crate::db::models::{Affiliation, Customer, User};
 use crate::domain::{Email, Privilege};
+use crate::web::guard::CustAdmin;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -54,12 +55,12 @@ impl UsersPage {
 
 async fn page(
     ctx: &Ctx,
+    who: &CustAdmin,
     form: AddInput,
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (v, customer) = ctx.require_custadmin()?;
-    let (customer, me) = (customer.clone(), v.user.id);
+    let (customer, me) = (who.customer.clone(), who.viewer.user.id);
     let id = customer.id;
     let (users, blocks, pending) = ctx
         .app
@@ -86,17 +87,20 @@ async fn page(
     render(status, &page)
 }
 
-pub async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
+pub async fn list(ctx: Ctx, who: CustAdmin) -> Result<HttpResponse, AppError> {
     let form = AddInput {
         privilege: Privilege::CustUser.as_str().into(),
         ..Default::default()
     };
-    page(&ctx, form, FieldErrors::default(), StatusCode::OK).await
+    page(&ctx, &who, form, FieldErrors::default(), StatusCode::OK).await
 }
 
-pub async fn add(ctx: Ctx, CsrfForm(form): CsrfForm<AddInput>) -> Result<HttpResponse, AppError> {
-    let (_, customer) = ctx.require_custadmin()?;
-    let customer = customer.clone();
+pub async fn add(
+    who: CustAdmin,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<AddInput>,
+) -> Result<HttpResponse, AppError> {
+    let customer = who.customer.clone();
     let mut errors = FieldErrors::default();
     let email = Email::parse(&form.email)
         .map_err(|_| errors.add("email", "Give an email address like noc@example.net."))
@@ -114,7 +118,7 @@ pub async fn add(ctx: Ctx, CsrfForm(form): CsrfForm<AddInput>) -> Result<HttpRes
         );
     }
     let (Some(email), Some(privilege), true) = (email, privilege, errors.is_empty()) else {
-        return page(&ctx, form, errors, StatusCode::BAD_REQUEST).await;
+        return page(&ctx, &who, form, errors, StatusCode::BAD_REQUEST).await;
     };
     let actor = ctx.actor();
     let address = ctx.address.clone();
@@ -181,11 +185,10 @@ fn invitation_mail(
 }
 
 /// The scope of the signed-in custadmin: their current customer only.
-fn scope(ctx: &Ctx) -> Result<Scope, AppError> {
-    let (v, customer) = ctx.require_custadmin()?;
+fn scope(who: &CustAdmin) -> Result<Scope, AppError> {
     Ok(Scope::Member {
-        customer_id: customer.id,
-        actor_id: v.user.id,
+        customer_id: who.customer.id,
+        actor_id: who.viewer.user.id,
     })
 }
 
@@ -197,10 +200,11 @@ pub struct PrivilegeInput {
 
 pub async fn set_privilege(
     ctx: Ctx,
+    who: CustAdmin,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<PrivilegeInput>,
 ) -> Result<HttpResponse, AppError> {
-    let scope = scope(&ctx)?;
+    let scope = scope(&who)?;
     let aid = parse_id(&path)?;
     let privilege: Privilege = form
         .privilege
@@ -230,10 +234,11 @@ pub struct Empty {}
 
 pub async fn remove(
     ctx: Ctx,
+    who: CustAdmin,
     path: web::Path<String>,
     _: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let scope = scope(&ctx)?;
+    let scope = scope(&who)?;
     let aid = parse_id(&path)?;
     let actor = ctx.actor();
     let (user, customer, blocked) = ctx
@@ -256,10 +261,11 @@ pub async fn remove(
 /// PeeringDB logins link that person to their customer again.
 pub async fn lift_block(
     ctx: Ctx,
+    who: CustAdmin,
     path: web::Path<String>,
     _: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let scope = scope(&ctx)?;
+    let scope = scope(&who)?;
     let Scope::Member { customer_id, .. } = scope else {
         return Err(AppError::Forbidden);
     };

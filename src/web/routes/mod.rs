@@ -6,7 +6,7 @@ mod home;
 mod invitations;
 mod member_remove;
 mod member_users;
-mod peering;
+pub(crate) mod peering;
 mod peeringdb;
 mod reset;
 mod sessions;
@@ -14,160 +14,195 @@ mod staff_audit;
 mod staff_customers;
 mod staff_user_edit;
 mod staff_users;
+pub mod table;
 mod two_factor;
 
 use super::ctx::Ctx;
 use super::error::AppError;
+use super::guard::Scope;
 use actix_web::{HttpResponse, web};
+pub(crate) use peering::authenticate as api_caller;
+pub use table::RouteDef;
+use table::{get, post};
 
+/// Registers every route of the table, each behind its scope's guard.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/static/style.css", web::get().to(stylesheet))
-        .route("/robots.txt", web::get().to(robots))
-        .route("/", web::get().to(home::dashboard))
-        .route("/profile", web::get().to(home::profile))
-        .route("/switch", web::post().to(home::switch_customer))
-        .route("/login", web::get().to(auth::login_form))
-        .route("/login", web::post().to(auth::login))
-        .route("/logout", web::get().to(home::logout_page))
-        .route("/logout", web::post().to(auth::logout))
-        .route("/login/2fa", web::get().to(two_factor::login_form))
-        .route("/login/2fa", web::post().to(two_factor::login))
-        .route("/profile/2fa", web::get().to(two_factor::page))
-        .route("/profile/2fa/start", web::post().to(two_factor::start))
-        .route("/profile/2fa/confirm", web::post().to(two_factor::confirm))
-        .route("/profile/2fa/disable", web::post().to(two_factor::disable))
-        .route(
-            "/profile/password",
-            web::post().to(sessions::change_password),
-        )
-        .route(
-            "/profile/sessions/end-others",
-            web::get().to(sessions::end_others_form),
-        )
-        .route(
-            "/profile/sessions/end-others",
-            web::post().to(sessions::end_others),
-        )
-        .route(
-            "/profile/sessions/{id}/end",
-            web::get().to(sessions::end_one_form),
-        )
-        .route(
-            "/profile/sessions/{id}/end",
-            web::post().to(sessions::end_one),
-        )
-        .route("/auth/login/peeringdb", web::get().to(peeringdb::start))
-        .route(
-            "/auth/login/peeringdb/callback",
-            web::get().to(peeringdb::callback),
-        )
-        .route("/password/forgot", web::get().to(reset::forgot_form))
-        .route("/password/forgot", web::post().to(reset::forgot))
-        .route("/password/reset/{token}", web::get().to(reset::reset_form))
-        .route("/password/reset/{token}", web::post().to(reset::reset))
-        .route("/invitations/{token}", web::get().to(invitations::open))
-        .route("/invitations/{token}", web::post().to(invitations::accept));
-    staff(cfg);
-    member(cfg);
-    peering::configure(cfg);
+    table::register(cfg, table());
+    peering::api_fallback(cfg);
 }
 
-/// IXP staff pages (each handler checks for a superuser).
-fn staff(cfg: &mut web::ServiceConfig) {
+/// Every route of the portal, with the scope that guards it.
+pub fn table() -> Vec<RouteDef> {
+    use Scope::*;
+    let mut t = vec![
+        get("/healthz", Public, health::healthz),
+        get("/readyz", Public, health::readyz),
+        get(
+            "/metrics",
+            Public,
+            crate::observability::metrics::scrape_main,
+        ),
+        get("/static/style.css", Public, stylesheet),
+        get("/robots.txt", Public, robots),
+        get("/", SignedIn, home::dashboard),
+        get("/profile", SignedIn, home::profile),
+        post("/switch", SignedIn, home::switch_customer),
+        get("/login", Public, auth::login_form),
+        post("/login", Public, auth::login),
+        get("/logout", Public, home::logout_page),
+        post("/logout", Public, auth::logout),
+        get("/login/2fa", Public, two_factor::login_form),
+        post("/login/2fa", Public, two_factor::login),
+        get("/profile/2fa", SignedIn, two_factor::page),
+        post("/profile/2fa/start", SignedIn, two_factor::start),
+        post("/profile/2fa/confirm", SignedIn, two_factor::confirm),
+        post("/profile/2fa/disable", SignedIn, two_factor::disable),
+        post("/profile/password", SignedIn, sessions::change_password),
+        get(
+            "/profile/sessions/end-others",
+            SignedIn,
+            sessions::end_others_form,
+        ),
+        post(
+            "/profile/sessions/end-others",
+            SignedIn,
+            sessions::end_others,
+        ),
+        get(
+            "/profile/sessions/{id}/end",
+            SignedIn,
+            sessions::end_one_form,
+        ),
+        post("/profile/sessions/{id}/end", SignedIn, sessions::end_one),
+        get("/auth/login/peeringdb", Public, peeringdb::start),
+        get(
+            "/auth/login/peeringdb/callback",
+            Public,
+            peeringdb::callback,
+        ),
+        get("/password/forgot", Public, reset::forgot_form),
+        post("/password/forgot", Public, reset::forgot),
+        get("/password/reset/{token}", Public, reset::reset_form),
+        post("/password/reset/{token}", Public, reset::reset),
+        // Public: an invitation to make an account is opened signed out;
+        // one to an existing account asks its owner to sign in first.
+        get("/invitations/{token}", Public, invitations::open),
+        post("/invitations/{token}", Public, invitations::accept),
+    ];
+    staff(&mut t);
+    member(&mut t);
+    peering::routes(&mut t);
+    t
+}
+
+/// IXP staff pages.
+fn staff(t: &mut Vec<RouteDef>) {
+    use Scope::Staff;
     use staff_customers as sc;
     use staff_user_edit as se;
     use staff_users as su;
-    cfg.route("/staff/customers", web::get().to(sc::list))
-        .route("/staff/customers.csv", web::get().to(sc::export))
-        .route("/staff/customers/new", web::get().to(sc::new_form))
-        .route("/staff/customers/new", web::post().to(sc::create))
-        .route("/staff/customers/{id}", web::get().to(sc::view))
-        .route("/staff/customers/{id}/edit", web::get().to(sc::edit_form))
-        .route("/staff/customers/{id}/edit", web::post().to(sc::update))
-        .route(
-            "/staff/customers/{id}/delete",
-            web::get().to(sc::delete_form),
-        )
-        .route("/staff/customers/{id}/delete", web::post().to(sc::delete))
-        .route(
+    t.extend([
+        get("/staff/customers", Staff, sc::list),
+        get("/staff/customers.csv", Staff, sc::export),
+        get("/staff/customers/new", Staff, sc::new_form),
+        post("/staff/customers/new", Staff, sc::create),
+        get("/staff/customers/{id}", Staff, sc::view),
+        get("/staff/customers/{id}/edit", Staff, sc::edit_form),
+        post("/staff/customers/{id}/edit", Staff, sc::update),
+        get("/staff/customers/{id}/delete", Staff, sc::delete_form),
+        post("/staff/customers/{id}/delete", Staff, sc::delete),
+        post(
             "/staff/customers/{id}/blocks/{peeringdb_id}/lift",
-            web::post().to(sc::lift_block),
-        )
-        .route("/staff/users", web::get().to(su::list))
-        .route("/staff/users.csv", web::get().to(su::export))
-        .route("/staff/users/new", web::get().to(su::new_form))
-        .route("/staff/users/new", web::post().to(su::create))
-        .route("/staff/users/{id}", web::get().to(su::view))
-        .route("/staff/users/{id}/edit", web::get().to(se::edit_form))
-        .route("/staff/users/{id}/edit", web::post().to(se::update))
-        .route("/staff/users/{id}/delete", web::get().to(se::delete_form))
-        .route("/staff/users/{id}/delete", web::post().to(se::delete))
-        .route("/staff/users/{id}/links", web::post().to(se::add_link))
-        .route(
+            Staff,
+            sc::lift_block,
+        ),
+        get("/staff/users", Staff, su::list),
+        get("/staff/users.csv", Staff, su::export),
+        get("/staff/users/new", Staff, su::new_form),
+        post("/staff/users/new", Staff, su::create),
+        get("/staff/users/{id}", Staff, su::view),
+        get("/staff/users/{id}/edit", Staff, se::edit_form),
+        post("/staff/users/{id}/edit", Staff, se::update),
+        get("/staff/users/{id}/delete", Staff, se::delete_form),
+        post("/staff/users/{id}/delete", Staff, se::delete),
+        post("/staff/users/{id}/links", Staff, se::add_link),
+        post(
             "/staff/users/{id}/links/{aid}/privilege",
-            web::post().to(se::set_privilege),
-        )
-        .route(
+            Staff,
+            se::set_privilege,
+        ),
+        get(
             "/staff/users/{id}/links/{aid}/remove",
-            web::get().to(se::remove_link_form),
-        )
-        .route(
+            Staff,
+            se::remove_link_form,
+        ),
+        post(
             "/staff/users/{id}/links/{aid}/remove",
-            web::post().to(se::remove_link),
-        )
-        .route(
+            Staff,
+            se::remove_link,
+        ),
+        post(
             "/staff/users/{id}/blocks/{customer}/lift",
-            web::post().to(se::lift_block),
-        )
-        .route(
+            Staff,
+            se::lift_block,
+        ),
+        get(
             "/staff/users/{id}/sessions/end",
-            web::get().to(se::end_sessions_form),
-        )
-        .route(
-            "/staff/users/{id}/sessions/end",
-            web::post().to(sessions::staff_end),
-        )
-        .route(
+            Staff,
+            se::end_sessions_form,
+        ),
+        post("/staff/users/{id}/sessions/end", Staff, sessions::staff_end),
+        get(
             "/staff/users/{id}/2fa/reset",
-            web::get().to(se::reset_two_factor_form),
-        )
-        .route(
+            Staff,
+            se::reset_two_factor_form,
+        ),
+        post(
             "/staff/users/{id}/2fa/reset",
-            web::post().to(sessions::staff_reset_two_factor),
-        )
-        .route("/staff/audit", web::get().to(staff_audit::list));
+            Staff,
+            sessions::staff_reset_two_factor,
+        ),
+        get("/staff/audit", Staff, staff_audit::list),
+    ]);
 }
 
 /// A member's admin: the users of the current customer.
-fn member(cfg: &mut web::ServiceConfig) {
-    cfg.route("/member/users", web::get().to(member_users::list))
-        .route(
+fn member(t: &mut Vec<RouteDef>) {
+    use Scope::CustAdmin;
+    t.extend([
+        get("/member/users", CustAdmin, member_users::list),
+        post(
             "/member/users/blocks/{peeringdb_id}/lift",
-            web::post().to(member_users::lift_block),
-        )
-        .route("/member/users", web::post().to(member_users::add))
-        .route(
+            CustAdmin,
+            member_users::lift_block,
+        ),
+        post("/member/users", CustAdmin, member_users::add),
+        post(
             "/member/users/{aid}/privilege",
-            web::post().to(member_users::set_privilege),
-        )
-        .route(
+            CustAdmin,
+            member_users::set_privilege,
+        ),
+        get(
             "/member/users/{aid}/remove",
-            web::get().to(member_remove::confirm),
-        )
-        .route(
+            CustAdmin,
+            member_remove::confirm,
+        ),
+        post(
             "/member/users/{aid}/remove",
-            web::post().to(member_users::remove),
-        )
-        .route(
+            CustAdmin,
+            member_users::remove,
+        ),
+        get(
             "/member/invitations/{id}/revoke",
-            web::get().to(invitations::revoke_confirm),
-        )
-        .route(
+            CustAdmin,
+            invitations::revoke_confirm,
+        ),
+        post(
             "/member/invitations/{id}/revoke",
-            web::post().to(invitations::revoke),
-        );
+            CustAdmin,
+            invitations::revoke,
+        ),
+    ]);
 }
 
 async fn stylesheet() -> HttpResponse {

@@ -13,12 +13,17 @@ use super::{fields, parse_id, redirect};
 use crate::admin::security;
 use crate::auth::password::{self, NewPassword};
 use crate::db::{audit, sessions, users, write_tx};
+use crate::web::guard::{Authenticated, Staff};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 /// `GET /profile/sessions/{id}/end`: sign that session out? (SPEC §3)
-pub async fn end_one_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let uid = ctx.require_user()?.user.id;
+pub async fn end_one_form(
+    Authenticated(me): Authenticated,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let uid = me.user.id;
     let id = parse_id(&path)?;
     let max_age = chrono::Duration::seconds(ctx.app.config.sessions.max);
     let row = ctx
@@ -48,8 +53,7 @@ pub async fn end_one_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpRespo
 }
 
 /// `GET /profile/sessions/end-others`: sign out everywhere else? (SPEC §3)
-pub async fn end_others_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.require_user()?;
+pub async fn end_others_form(_: Authenticated, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let mut page = ConfirmPage::new(
         ctx.chrome(),
         "Sign out everywhere else?",
@@ -65,11 +69,11 @@ pub async fn end_others_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 
 /// `POST /profile/sessions/{id}/end`: one of the user's own sessions.
 pub async fn end_one(
+    Authenticated(v): Authenticated,
     ctx: Ctx,
     path: web::Path<String>,
     _: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let v = ctx.require_user()?;
     let (uid, username) = (v.user.id, v.user.username.clone());
     let id = parse_id(&path)?;
     let ended = ctx
@@ -99,8 +103,11 @@ pub async fn end_one(
 }
 
 /// `POST /profile/sessions/end-others`: every session but this one.
-pub async fn end_others(ctx: Ctx, _: CsrfForm<Empty>) -> Result<HttpResponse, AppError> {
-    let v = ctx.require_user()?;
+pub async fn end_others(
+    Authenticated(v): Authenticated,
+    ctx: Ctx,
+    _: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
     let (uid, actor) = (v.user.id, v.user.username.clone());
     let keep = session::sid(&ctx.session);
     let n = ctx
@@ -130,10 +137,10 @@ pub struct PasswordForm {
 /// `POST /profile/password`: a new password, given the current one. Every
 /// other session ends; this one continues under a new key.
 pub async fn change_password(
+    Authenticated(v): Authenticated,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let v = ctx.require_user()?;
     let (uid, username, stored) = (
         v.user.id,
         v.user.username.clone(),
@@ -203,11 +210,11 @@ pub async fn change_password(
 
 /// `POST /staff/users/{id}/sessions/end`: staff end every session of a user.
 pub async fn staff_end(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<String>,
     _: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let id = parse_id(&path)?;
     let actor = ctx.actor();
     let n = ctx
@@ -221,11 +228,11 @@ pub async fn staff_end(
 
 /// `POST /staff/users/{id}/2fa/reset`: staff remove a user's second factor.
 pub async fn staff_reset_two_factor(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<String>,
     _: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let id = parse_id(&path)?;
     let actor = ctx.actor();
     let reset = ctx

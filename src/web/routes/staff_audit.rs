@@ -5,6 +5,7 @@ use super::auth::render;
 use super::fields;
 use crate::db::audit;
 use crate::db::models::AuditEntry;
+use crate::web::guard::Staff;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -41,8 +42,7 @@ pub struct AuditPage {
     pub filtered: bool,
 }
 
-pub async fn list(ctx: Ctx, q: web::Query<AuditQuery>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn list(_: Staff, ctx: Ctx, q: web::Query<AuditQuery>) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let action = fields::non_empty(&q.action).unwrap_or_default();
     let subject = fields::non_empty(&q.subject).unwrap_or_default();

@@ -12,6 +12,7 @@ use crate::db::models::{Affiliation, Customer, CustomerFields, LoginRecord, User
 use crate::db::{affiliations, logins, users};
 use crate::domain::{Asn, CustomerStatus, CustomerType};
 use crate::web::csv;
+use crate::web::guard::Staff;
 use crate::web::sort::{Head, Sort, Spec};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -159,8 +160,7 @@ fn rows_of(list: Vec<Customer>, counts: &HashMap<i64, i64>) -> Vec<CustomerRow> 
         .collect()
 }
 
-pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn list(_: Staff, ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
     let p = parse(q.into_inner());
     let (filter, sort, page) = (p.filter.clone(), p.sort, p.page);
     let (rows, more, total) = ctx
@@ -232,8 +232,11 @@ pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, Ap
 
 /// `GET /staff/customers.csv`: every customer the list's filters match, in
 /// its order.
-pub async fn export(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn export(
+    _: Staff,
+    ctx: Ctx,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let p = parse(q.into_inner());
     let (filter, sort) = (p.filter, p.sort);
     let body = ctx
@@ -443,8 +446,7 @@ fn form_page(
     }
 }
 
-pub async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn new_form(_: Staff, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let page = form_page(&ctx, None, CustomerInput::blank(), FieldErrors::default());
     render(StatusCode::OK, &page)
 }
@@ -455,10 +457,10 @@ fn invalid(page: &FormPage) -> Result<HttpResponse, AppError> {
 }
 
 pub async fn create(
+    _: Staff,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<CustomerInput>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let fields = match form.parse() {
         Ok(f) => f,
         Err(errors) => return invalid(&form_page(&ctx, None, form, errors)),
@@ -489,8 +491,11 @@ async fn load(ctx: &Ctx, id: i64) -> Result<Customer, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-pub async fn edit_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn edit_form(
+    _: Staff,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let customer = load(&ctx, parse_id(&path)?).await?;
     let form = CustomerInput::from_customer(&customer);
     let page = form_page(&ctx, Some(customer), form, FieldErrors::default());
@@ -498,11 +503,11 @@ pub async fn edit_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse
 }
 
 pub async fn update(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<CustomerInput>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let customer = load(&ctx, parse_id(&path)?).await?;
     let fields = match form.parse() {
         Ok(f) => f,
@@ -558,8 +563,7 @@ pub struct ViewPage {
     pub block_rows: crate::web::blocks::BlockRows,
 }
 
-pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn view(_: Staff, ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let loaded = ctx
         .app
@@ -621,11 +625,11 @@ pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, App
 /// PeeringDB identity be linked to this customer again (also one whose
 /// account is gone).
 pub async fn lift_block(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<(String, String)>,
     _: CsrfForm<super::auth::Empty>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let (cid, pdb) = (parse_id(&path.0)?, parse_id(&path.1)?);
     let actor = ctx.actor();
     let lifted = ctx
@@ -648,8 +652,11 @@ pub async fn lift_block(
 
 /// `GET /staff/customers/{id}/delete`: what deleting the customer takes
 /// with it, or what is in the way (its users, connections, sessions).
-pub async fn delete_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn delete_form(
+    _: Staff,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let (customer, impact) = ctx
         .app
@@ -673,11 +680,11 @@ pub async fn delete_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpRespon
 }
 
 pub async fn delete(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<String>,
     _: CsrfForm<super::auth::Empty>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let id = parse_id(&path)?;
     let actor = ctx.actor();
     let result = ctx

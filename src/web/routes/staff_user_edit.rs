@@ -12,6 +12,7 @@ use crate::admin::{self, Scope, UserEdit};
 use crate::db::models::{Affiliation, Customer, User};
 use crate::db::{affiliations, customers, users, write_tx};
 use crate::domain::{CreatedBy, Email, Privilege};
+use crate::web::guard::Staff;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -87,8 +88,11 @@ async fn load(ctx: &Ctx, id: i64) -> Result<User, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-pub async fn edit_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn edit_form(
+    _: Staff,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let user = load(&ctx, parse_id(&path)?).await?;
     let page = EditPage {
         chrome: ctx.chrome(),
@@ -100,11 +104,12 @@ pub async fn edit_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse
 }
 
 pub async fn update(
+    Staff(staff): Staff,
     ctx: Ctx,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<EditInput>,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_superuser()?.user.id;
+    let me = staff.user.id;
     let user = load(&ctx, parse_id(&path)?).await?;
     let edit = match form.parse(user.id == me) {
         Ok(e) => e,
@@ -135,8 +140,11 @@ pub struct DeletePage {
     pub links: Vec<(Affiliation, Customer)>,
 }
 
-pub async fn delete_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn delete_form(
+    _: Staff,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let (user, links) = ctx
         .app
@@ -158,11 +166,12 @@ pub async fn delete_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpRespon
 pub struct Empty {}
 
 pub async fn delete(
+    Staff(staff): Staff,
     ctx: Ctx,
     path: web::Path<String>,
     _: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_superuser()?.user.id;
+    let me = staff.user.id;
     let id = parse_id(&path)?;
     if id == me {
         ctx.flash(
@@ -183,11 +192,11 @@ pub async fn delete(
 
 /// Staff link a user to a customer (by shortname), made by `admin`.
 pub async fn add_link(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<LinkInput>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let id = parse_id(&path)?;
     let user = load(&ctx, id).await?;
     let mut errors = FieldErrors::default();
@@ -271,11 +280,11 @@ pub struct PrivilegeInput {
 }
 
 pub async fn set_privilege(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<(String, String)>,
     CsrfForm(form): CsrfForm<PrivilegeInput>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let (uid, aid) = link_of(&ctx, &path).await?;
     let privilege: Privilege = form
         .privilege
@@ -302,11 +311,11 @@ pub async fn set_privilege(
 }
 
 pub async fn remove_link(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<(String, String)>,
     _: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let (uid, aid) = link_of(&ctx, &path).await?;
     let actor = ctx.actor();
     let (user, customer, blocked) = ctx
@@ -335,11 +344,11 @@ pub fn flash_blocked(ctx: &Ctx, user: &User, customer: &Customer, blocked: bool)
 /// `POST /staff/users/{id}/blocks/{customer}/lift`: PeeringDB logins of
 /// this user may link the customer again.
 pub async fn lift_block(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<(String, String)>,
     _: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let (uid, cid) = (parse_id(&path.0)?, parse_id(&path.1)?);
     let actor = ctx.actor();
     let lifted = ctx
@@ -365,10 +374,10 @@ pub async fn lift_block(
 /// `GET /staff/users/{id}/links/{aid}/remove`: what removing the link
 /// means, before the button that does it.
 pub async fn remove_link_form(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let (uid, aid) = link_of(&ctx, &path).await?;
     let (user, link, customer) = ctx
         .app
@@ -410,10 +419,10 @@ pub async fn remove_link_form(
 
 /// `GET /staff/users/{id}/sessions/end`: sign the user out everywhere?
 pub async fn end_sessions_form(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let user = load(&ctx, parse_id(&path)?).await?;
     let mut page = ConfirmPage::new(
         ctx.chrome(),
@@ -433,10 +442,10 @@ pub async fn end_sessions_form(
 
 /// `GET /staff/users/{id}/2fa/reset`: remove the user's second factor?
 pub async fn reset_two_factor_form(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let user = load(&ctx, parse_id(&path)?).await?;
     let mut page = ConfirmPage::new(
         ctx.chrome(),

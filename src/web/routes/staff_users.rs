@@ -14,6 +14,7 @@ use crate::db::users::{self, UserFilter, UserSort};
 use crate::db::{affiliations, customers, logins, write_tx};
 use crate::domain::{CreatedBy, Email, Privilege, Username};
 use crate::web::csv;
+use crate::web::guard::Staff;
 use crate::web::sort::{Head, Sort, Spec};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -129,8 +130,7 @@ fn parse(q: &ListQuery) -> (UserFilter, Sort, String, &'static str) {
     (filter, SORT.parse(q.sort.as_deref()), search, oauth_word)
 }
 
-pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn list(_: Staff, ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let (filter, sort, search, oauth_word) = parse(&q);
     let after = fields::non_empty(&q.after);
@@ -200,8 +200,11 @@ pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, Ap
 
 /// `GET /staff/users.csv`: every user the list's filters match, in its
 /// order (read in pages, so a large list does not hold the database long).
-pub async fn export(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn export(
+    _: Staff,
+    ctx: Ctx,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let (filter, sort, _, _) = parse(&q);
     let body = ctx
         .app
@@ -372,8 +375,7 @@ pub async fn view_page(
     render(status, &page)
 }
 
-pub async fn view(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn view(_: Staff, ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let link = LinkInput {
         privilege: Privilege::CustUser.as_str().into(),
@@ -443,8 +445,7 @@ pub struct NewPage {
     pub privileges: &'static [Privilege],
 }
 
-pub async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn new_form(_: Staff, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let form = NewUserInput {
         privilege: Privilege::CustUser.as_str().into(),
         ..Default::default()
@@ -463,10 +464,10 @@ pub async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 /// Staff add a user: a password nobody knows, optionally a first link, and
 /// a mail with a link to choose a password.
 pub async fn create(
+    _: Staff,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<NewUserInput>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let invalid = |ctx: &Ctx, form: NewUserInput, errors: FieldErrors| {
         render(
             StatusCode::BAD_REQUEST,

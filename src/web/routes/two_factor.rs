@@ -17,6 +17,7 @@ use crate::db::models::now;
 use crate::db::{DbConnection, audit, logins, sessions, two_factor, users, write_tx};
 use crate::domain::LoginMethod;
 use crate::web::device;
+use crate::web::guard::Authenticated;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -276,11 +277,11 @@ pub struct EnrolPage {
 
 async fn enrol_page(
     ctx: &Ctx,
+    v: &crate::web::ctx::Viewer,
     codes: Vec<String>,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let v = ctx.require_user()?;
     let (uid, username) = (v.user.id, v.user.username.clone());
     let must_enrol = !v.session_two_factor
         && ctx
@@ -328,14 +329,18 @@ async fn enrol_page(
 }
 
 /// `GET /profile/2fa`.
-pub async fn page(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    enrol_page(&ctx, Vec::new(), None, StatusCode::OK).await
+pub async fn page(Authenticated(v): Authenticated, ctx: Ctx) -> Result<HttpResponse, AppError> {
+    enrol_page(&ctx, &v, Vec::new(), None, StatusCode::OK).await
 }
 
 /// `POST /profile/2fa/start`: a new secret to scan (not active until a code
 /// from it is confirmed).
-pub async fn start(ctx: Ctx, _: CsrfForm<super::auth::Empty>) -> Result<HttpResponse, AppError> {
-    let uid = ctx.require_user()?.user.id;
+pub async fn start(
+    Authenticated(me): Authenticated,
+    ctx: Ctx,
+    _: CsrfForm<super::auth::Empty>,
+) -> Result<HttpResponse, AppError> {
+    let uid = me.user.id;
     let sealed = ctx
         .app
         .secrets
@@ -355,10 +360,10 @@ pub async fn start(ctx: Ctx, _: CsrfForm<super::auth::Empty>) -> Result<HttpResp
 /// `POST /profile/2fa/confirm`: a code from the new secret turns it on;
 /// the recovery codes are shown once, in this answer.
 pub async fn confirm(
+    Authenticated(v): Authenticated,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let v = ctx.require_user()?;
     let (uid, username) = (v.user.id, v.user.username.clone());
     let secrets = ctx.app.secrets.clone();
     let codes = totp::recovery_codes();
@@ -397,6 +402,7 @@ pub async fn confirm(
     if !confirmed {
         return enrol_page(
             &ctx,
+            &v,
             Vec::new(),
             Some("That code does not match: scan the QR code (or type the secret) into your app, then enter the 6-digit code it shows now.".into()),
             StatusCode::BAD_REQUEST,
@@ -405,7 +411,7 @@ pub async fn confirm(
     }
     session::set_two_factor(&ctx.session);
     let shown = codes.into_iter().map(|(c, _)| c).collect();
-    enrol_page(&ctx, shown, None, StatusCode::OK).await
+    enrol_page(&ctx, &v, shown, None, StatusCode::OK).await
 }
 
 #[derive(serde::Deserialize)]
@@ -418,10 +424,10 @@ pub struct DisableForm {
 
 /// `POST /profile/2fa/disable`: with the password and a code.
 pub async fn disable(
+    Authenticated(v): Authenticated,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<DisableForm>,
 ) -> Result<HttpResponse, AppError> {
-    let v = ctx.require_user()?;
     let (uid, username, hash) = (
         v.user.id,
         v.user.username.clone(),
@@ -435,6 +441,7 @@ pub async fn disable(
     if !pw_ok {
         return enrol_page(
             &ctx,
+            &v,
             Vec::new(),
             Some("Your password is not right. Turning the second factor off needs your password and a code.".into()),
             StatusCode::UNAUTHORIZED,
@@ -472,6 +479,7 @@ pub async fn disable(
     if !done {
         return enrol_page(
             &ctx,
+            &v,
             Vec::new(),
             Some("That code is not right (or was used already). Turning the second factor off needs your password and a current code or a recovery code.".into()),
             StatusCode::UNAUTHORIZED,

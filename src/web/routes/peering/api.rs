@@ -3,7 +3,6 @@
 //! `/locations`, `/sessions` and `/sessions/{session_id}`. Errors are JSON
 //! (`peeringapi::ApiError`), never HTML, never a panic.
 use super::super::super::App;
-use super::api_auth::{auth, auth_get, auth_start};
 use super::api_input::*;
 use crate::db::api_tokens::{ApiToken, KIND_API_KEY};
 use crate::db::models::now;
@@ -21,57 +20,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/peering/v1")
-            .service(
-                web::resource("/openapi.json")
-                    .route(web::get().to(openapi))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/auth")
-                    .route(web::post().to(auth))
-                    .route(web::get().to(auth_get))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/auth/start")
-                    .route(web::get().to(auth_start))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/locations")
-                    .route(web::get().to(locations))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/sessions")
-                    .route(web::post().to(create_sessions))
-                    .route(web::get().to(list_sessions))
-                    .route(web::delete().to(delete_sessions))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/sessions/{session_id}")
-                    .route(web::get().to(get_session))
-                    .route(web::delete().to(delete_session))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(ApiError::not_found("path", "no such Peering API endpoint"))
-            })),
-    );
-}
-
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method",
-        "this endpoint does not support this method",
-    ))
-}
 
 /// The OpenAPI 3 description of this API (`src/peeringapi/openapi.json`).
 pub async fn openapi() -> HttpResponse {

@@ -163,7 +163,21 @@ pub(super) fn decode_token(q: &HashMap<String, String>) -> Result<i64, ApiError>
 }
 
 /// The caller: a usable bearer token (portal token or API key).
-pub(super) async fn caller(req: &HttpRequest, app: &web::Data<App>) -> Result<ApiToken, ApiError> {
+/// The caller that the route's guard authenticated (`web::guard`, scope
+/// `ApiKey`); a route without that guard refuses.
+pub(super) async fn caller(req: &HttpRequest, _app: &web::Data<App>) -> Result<ApiToken, ApiError> {
+    use actix_web::FromRequest;
+    crate::web::guard::ApiCaller::extract(req)
+        .await
+        .map(|c| c.0)
+}
+
+/// The API key or bearer token of `Authorization: Bearer <token>`: known,
+/// not revoked, not expired.
+pub(crate) async fn authenticate(
+    req: &HttpRequest,
+    app: &web::Data<App>,
+) -> Result<ApiToken, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)

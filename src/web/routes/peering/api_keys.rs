@@ -10,6 +10,7 @@ use super::super::{parse_id, redirect};
 use crate::admin::api_keys;
 use crate::db::api_tokens::{self, ApiToken};
 use crate::db::models::Customer;
+use crate::web::guard::{CustAdmin, Staff};
 use crate::web::pages::ConfirmPage;
 use crate::web::sort::{Head, Sort, Spec};
 use actix_web::http::StatusCode;
@@ -79,27 +80,37 @@ pub struct NameForm {
     name: String,
 }
 
-/// Whose keys: the current customer's (custadmin), or the staff's.
-fn scope(ctx: &Ctx, staff: bool) -> Result<Option<Customer>, AppError> {
-    if staff {
-        ctx.require_superuser()?;
-        Ok(None)
-    } else {
-        let (_, c) = ctx.require_custadmin()?;
-        Ok(Some(c.clone()))
+/// Whose keys: the staff's, or the current customer's (as the route's
+/// guard found it).
+pub enum Owner {
+    /// Holds the proof that the staff guard ran.
+    Staff(#[allow(dead_code)] Staff),
+    Member(CustAdmin),
+}
+
+impl Owner {
+    fn is_staff(&self) -> bool {
+        matches!(self, Owner::Staff(_))
+    }
+    fn customer(&self) -> Option<Customer> {
+        match self {
+            Owner::Staff(_) => None,
+            Owner::Member(m) => Some(m.customer.clone()),
+        }
     }
 }
 
 async fn page(
     ctx: &Ctx,
-    staff: bool,
+    owner: &Owner,
     new_key: Option<String>,
     name: String,
     errors: FieldErrors,
     status: StatusCode,
     sort: Sort,
 ) -> Result<HttpResponse, AppError> {
-    let customer = scope(ctx, staff)?;
+    let staff = owner.is_staff();
+    let customer = owner.customer();
     let cid = customer.as_ref().map(|c| c.id);
     let mut keys = ctx
         .app
@@ -147,10 +158,10 @@ async fn page(
     render(status, &page)
 }
 
-async fn list(ctx: Ctx, staff: bool, q: ListQuery) -> Result<HttpResponse, AppError> {
+async fn list(ctx: Ctx, owner: Owner, q: ListQuery) -> Result<HttpResponse, AppError> {
     page(
         &ctx,
-        staff,
+        &owner,
         None,
         String::new(),
         FieldErrors::default(),
@@ -160,8 +171,8 @@ async fn list(ctx: Ctx, staff: bool, q: ListQuery) -> Result<HttpResponse, AppEr
     .await
 }
 
-async fn create(ctx: Ctx, staff: bool, form: NameForm) -> Result<HttpResponse, AppError> {
-    let customer = scope(&ctx, staff)?;
+async fn create(ctx: Ctx, owner: Owner, form: NameForm) -> Result<HttpResponse, AppError> {
+    let customer = owner.customer();
     let actor = ctx.actor();
     let name = form.name.clone();
     let result = ctx
@@ -173,7 +184,7 @@ async fn create(ctx: Ctx, staff: bool, form: NameForm) -> Result<HttpResponse, A
         Ok((_, key)) => {
             page(
                 &ctx,
-                staff,
+                &owner,
                 Some(key),
                 String::new(),
                 FieldErrors::default(),
@@ -186,7 +197,7 @@ async fn create(ctx: Ctx, staff: bool, form: NameForm) -> Result<HttpResponse, A
             let errors = fields::from_admin(e)?;
             page(
                 &ctx,
-                staff,
+                &owner,
                 None,
                 form.name,
                 errors,
@@ -198,8 +209,9 @@ async fn create(ctx: Ctx, staff: bool, form: NameForm) -> Result<HttpResponse, A
     }
 }
 
-async fn revoke(ctx: Ctx, staff: bool, id: i64) -> Result<HttpResponse, AppError> {
-    let customer = scope(&ctx, staff)?;
+async fn revoke(ctx: Ctx, owner: Owner, id: i64) -> Result<HttpResponse, AppError> {
+    let staff = owner.is_staff();
+    let customer = owner.customer();
     let actor = ctx.actor();
     let base = if staff {
         "/staff/api-keys"
@@ -216,16 +228,25 @@ async fn revoke(ctx: Ctx, staff: bool, id: i64) -> Result<HttpResponse, AppError
     Ok(redirect(base))
 }
 
-pub async fn member_list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    list(ctx, false, q.into_inner()).await
+pub async fn member_list(
+    ctx: Ctx,
+    m: CustAdmin,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    list(ctx, Owner::Member(m), q.into_inner()).await
 }
-pub async fn staff_list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    list(ctx, true, q.into_inner()).await
+pub async fn staff_list(
+    ctx: Ctx,
+    s: Staff,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    list(ctx, Owner::Staff(s), q.into_inner()).await
 }
 
 /// `GET …/api-keys/{id}/revoke`: what revoking the key means.
-async fn revoke_form(ctx: Ctx, staff: bool, id: i64) -> Result<HttpResponse, AppError> {
-    let customer = scope(&ctx, staff)?;
+async fn revoke_form(ctx: Ctx, owner: Owner, id: i64) -> Result<HttpResponse, AppError> {
+    let staff = owner.is_staff();
+    let customer = owner.customer();
     let cid = customer.as_ref().map(|c| c.id);
     let key = ctx
         .app
@@ -275,29 +296,33 @@ async fn revoke_form(ctx: Ctx, staff: bool, id: i64) -> Result<HttpResponse, App
 
 pub async fn member_revoke_form(
     ctx: Ctx,
+    m: CustAdmin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    revoke_form(ctx, false, id).await
+    revoke_form(ctx, Owner::Member(m), id).await
 }
 pub async fn staff_revoke_form(
     ctx: Ctx,
+    s: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    revoke_form(ctx, true, id).await
+    revoke_form(ctx, Owner::Staff(s), id).await
 }
 pub async fn member_create(
     ctx: Ctx,
+    m: CustAdmin,
     CsrfForm(f): CsrfForm<NameForm>,
 ) -> Result<HttpResponse, AppError> {
-    create(ctx, false, f).await
+    create(ctx, Owner::Member(m), f).await
 }
 pub async fn staff_create(
     ctx: Ctx,
+    s: Staff,
     CsrfForm(f): CsrfForm<NameForm>,
 ) -> Result<HttpResponse, AppError> {
-    create(ctx, true, f).await
+    create(ctx, Owner::Staff(s), f).await
 }
 
 #[derive(serde::Deserialize)]
@@ -305,17 +330,19 @@ pub struct Empty {}
 
 pub async fn member_revoke(
     ctx: Ctx,
+    m: CustAdmin,
     path: web::Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    revoke(ctx, false, id).await
+    revoke(ctx, Owner::Member(m), id).await
 }
 pub async fn staff_revoke(
     ctx: Ctx,
+    s: Staff,
     path: web::Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    revoke(ctx, true, id).await
+    revoke(ctx, Owner::Staff(s), id).await
 }

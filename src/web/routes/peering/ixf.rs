@@ -24,7 +24,7 @@ pub async fn export(ctx: Ctx, req: actix_web::HttpRequest) -> Result<HttpRespons
         // A staff API key also sees contact emails (a member's key does
         // not: they are other members' personal addresses, SPEC §8); a bad
         // token is an error, not a silent anonymous answer.
-        match super::api_input::caller(&req, &ctx.app).await {
+        match super::api_input::authenticate(&req, &ctx.app).await {
             Ok(t) if t.kind == crate::db::api_tokens::KIND_STAFF_KEY => staff = true,
             Ok(_) => {}
             Err(e) => {

@@ -6,6 +6,7 @@ use super::super::auth::render;
 use crate::db::connections::{self, Connection};
 use crate::db::lans::{self, RouteServer};
 use crate::db::peering_sessions::{self, PeeringSession};
+use crate::web::guard::Authenticated;
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use std::collections::HashMap;
@@ -26,8 +27,7 @@ pub struct MemberPeeringPage {
     pub sessions: Vec<PeeringSession>,
 }
 
-pub async fn page(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let v = ctx.require_user()?;
+pub async fn page(Authenticated(v): Authenticated, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let customer = v.current_customer().cloned();
     let cid = customer.as_ref().map(|c| c.id);
     let (connections, route_servers, sessions) = ctx

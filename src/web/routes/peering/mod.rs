@@ -10,48 +10,98 @@ mod routeserver_feed;
 mod staff;
 mod staff_sessions;
 
-use actix_web::web;
+use crate::peeringapi::ApiError;
+use crate::web::guard::Scope::*;
+use crate::web::routes::table::{RouteDef, delete, get, post};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    api::configure(cfg);
-    staff::configure(cfg);
-    cfg.route(
-        "/staff/peering/sessions",
-        web::get().to(staff_sessions::list),
-    )
-    .route(
-        "/staff/peering/sessions/{id}/status",
-        web::post().to(staff_sessions::set_status),
-    )
-    .route(
-        "/staff/peering/sessions/{id}/delete",
-        web::get().to(staff_sessions::delete_form),
-    );
-    cfg.route(
-        "/api/v1/routeservers/{id}/sessions.json",
-        web::get().to(routeserver_feed::route_server_sessions),
-    );
-    cfg.route("/participants.json", web::get().to(ixf::export))
-        .route("/api/v1/member-export/ixf/1.0", web::get().to(ixf::export));
-    cfg.route("/member/peering", web::get().to(member::page))
-        .route("/member/api-keys", web::get().to(api_keys::member_list))
-        .route("/member/api-keys", web::post().to(api_keys::member_create))
-        .route(
+pub(crate) use api_input::authenticate;
+
+/// Where the Automated Peering API lives.
+pub const API_PREFIX: &str = "/api/peering/v1";
+
+/// The routes of this area, for `routes::table`.
+pub fn routes(t: &mut Vec<RouteDef>) {
+    t.extend([
+        // The Peering API: discovery and `/auth` are open; the rest need
+        // an API key or a bearer token, checked by the guard.
+        get("/api/peering/v1/openapi.json", ApiOpen, api::openapi),
+        post("/api/peering/v1/auth", ApiOpen, api_auth::auth),
+        get("/api/peering/v1/auth", ApiOpen, api_auth::auth_get),
+        get("/api/peering/v1/auth/start", ApiOpen, api_auth::auth_start),
+        get("/api/peering/v1/locations", ApiKey, api::locations),
+        post("/api/peering/v1/sessions", ApiKey, api::create_sessions),
+        get("/api/peering/v1/sessions", ApiKey, api::list_sessions),
+        delete("/api/peering/v1/sessions", ApiKey, api::delete_sessions),
+        get(
+            "/api/peering/v1/sessions/{session_id}",
+            ApiKey,
+            api::get_session,
+        ),
+        delete(
+            "/api/peering/v1/sessions/{session_id}",
+            ApiKey,
+            api::delete_session,
+        ),
+    ]);
+    staff::routes(t);
+    t.extend([
+        get("/staff/peering/sessions", Staff, staff_sessions::list),
+        post(
+            "/staff/peering/sessions/{id}/status",
+            Staff,
+            staff_sessions::set_status,
+        ),
+        get(
+            "/staff/peering/sessions/{id}/delete",
+            Staff,
+            staff_sessions::delete_form,
+        ),
+        get(
+            "/api/v1/routeservers/{id}/sessions.json",
+            ApiKey,
+            routeserver_feed::route_server_sessions,
+        ),
+        // Open, or with a staff key that also shows contact emails.
+        get("/participants.json", ApiOpen, ixf::export),
+        get("/api/v1/member-export/ixf/1.0", ApiOpen, ixf::export),
+        get("/member/peering", SignedIn, member::page),
+        get("/member/api-keys", CustAdmin, api_keys::member_list),
+        post("/member/api-keys", CustAdmin, api_keys::member_create),
+        get(
             "/member/api-keys/{id}/revoke",
-            web::get().to(api_keys::member_revoke_form),
-        )
-        .route(
+            CustAdmin,
+            api_keys::member_revoke_form,
+        ),
+        post(
             "/member/api-keys/{id}/revoke",
-            web::post().to(api_keys::member_revoke),
-        )
-        .route("/staff/api-keys", web::get().to(api_keys::staff_list))
-        .route("/staff/api-keys", web::post().to(api_keys::staff_create))
-        .route(
+            CustAdmin,
+            api_keys::member_revoke,
+        ),
+        get("/staff/api-keys", Staff, api_keys::staff_list),
+        post("/staff/api-keys", Staff, api_keys::staff_create),
+        get(
             "/staff/api-keys/{id}/revoke",
-            web::get().to(api_keys::staff_revoke_form),
-        )
-        .route(
-            "/staff/api-keys/{id}/revoke",
-            web::post().to(api_keys::staff_revoke),
-        );
+            Staff,
+            api_keys::staff_revoke_form,
+        ),
+        post("/staff/api-keys/{id}/revoke", Staff, api_keys::staff_revoke),
+    ]);
+}
+
+/// Any other path under the Peering API: a JSON 404 (after the table).
+pub fn api_fallback(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::scope(API_PREFIX).default_service(web::to(|| async {
+        Err::<HttpResponse, _>(ApiError::not_found("path", "no such Peering API endpoint"))
+    })));
+}
+
+/// A Peering API path asked with a method it does not serve.
+pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method",
+        "this endpoint does not support this method",
+    ))
 }

@@ -5,6 +5,7 @@ use super::super::super::form::CsrfForm;
 use super::super::super::pages::ConfirmPage;
 use super::super::auth::render;
 use super::super::fields::{self, FieldErrors};
+use super::super::table::{RouteDef, get, post};
 use super::super::{parse_id, redirect};
 use crate::admin::AdminError;
 use crate::admin::peering::{self, ConnectionInput, IxpInput, LanInput, RouteServerInput};
@@ -12,58 +13,56 @@ use crate::db::connections::{self, Connection};
 use crate::db::customers;
 use crate::db::lans::{self, Ixp, Lan, RouteServer};
 use crate::db::models::Customer;
+use crate::web::guard::Scope;
+use crate::web::guard::Staff;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use std::collections::HashMap;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/staff/peering", web::get().to(overview))
-        .route("/staff/peering/ixp", web::post().to(save_ixp))
-        .route("/staff/peering/lans/new", web::get().to(lan_new))
-        .route("/staff/peering/lans/new", web::post().to(lan_create))
-        .route("/staff/peering/lans/{id}", web::get().to(lan_edit))
-        .route("/staff/peering/lans/{id}", web::post().to(lan_update))
-        .route(
+/// The staff's peering pages, for `routes::table`.
+pub fn routes(t: &mut Vec<RouteDef>) {
+    t.extend([
+        get("/staff/peering", Scope::Staff, overview),
+        post("/staff/peering/ixp", Scope::Staff, save_ixp),
+        get("/staff/peering/lans/new", Scope::Staff, lan_new),
+        post("/staff/peering/lans/new", Scope::Staff, lan_create),
+        get("/staff/peering/lans/{id}", Scope::Staff, lan_edit),
+        post("/staff/peering/lans/{id}", Scope::Staff, lan_update),
+        get(
             "/staff/peering/lans/{id}/delete",
-            web::get().to(lan_delete_form),
-        )
-        .route(
-            "/staff/peering/lans/{id}/delete",
-            web::post().to(lan_delete),
-        )
-        .route("/staff/peering/routeservers/new", web::get().to(rs_new))
-        .route("/staff/peering/routeservers/new", web::post().to(rs_create))
-        .route("/staff/peering/routeservers/{id}", web::get().to(rs_edit))
-        .route(
-            "/staff/peering/routeservers/{id}",
-            web::post().to(rs_update),
-        )
-        .route(
+            Scope::Staff,
+            lan_delete_form,
+        ),
+        post("/staff/peering/lans/{id}/delete", Scope::Staff, lan_delete),
+        get("/staff/peering/routeservers/new", Scope::Staff, rs_new),
+        post("/staff/peering/routeservers/new", Scope::Staff, rs_create),
+        get("/staff/peering/routeservers/{id}", Scope::Staff, rs_edit),
+        post("/staff/peering/routeservers/{id}", Scope::Staff, rs_update),
+        get(
             "/staff/peering/routeservers/{id}/delete",
-            web::get().to(rs_delete_form),
-        )
-        .route(
+            Scope::Staff,
+            rs_delete_form,
+        ),
+        post(
             "/staff/peering/routeservers/{id}/delete",
-            web::post().to(rs_delete),
-        )
-        .route("/staff/peering/connections/new", web::get().to(conn_new))
-        .route(
-            "/staff/peering/connections/new",
-            web::post().to(conn_create),
-        )
-        .route("/staff/peering/connections/{id}", web::get().to(conn_edit))
-        .route(
-            "/staff/peering/connections/{id}",
-            web::post().to(conn_update),
-        )
-        .route(
+            Scope::Staff,
+            rs_delete,
+        ),
+        get("/staff/peering/connections/new", Scope::Staff, conn_new),
+        post("/staff/peering/connections/new", Scope::Staff, conn_create),
+        get("/staff/peering/connections/{id}", Scope::Staff, conn_edit),
+        post("/staff/peering/connections/{id}", Scope::Staff, conn_update),
+        get(
             "/staff/peering/connections/{id}/delete",
-            web::get().to(conn_delete_form),
-        )
-        .route(
+            Scope::Staff,
+            conn_delete_form,
+        ),
+        post(
             "/staff/peering/connections/{id}/delete",
-            web::post().to(conn_delete),
-        );
+            Scope::Staff,
+            conn_delete,
+        ),
+    ]);
 }
 
 /// An admin error as form errors, or a refusal shown as a notice.
@@ -160,8 +159,7 @@ fn overview_page(ctx: &Ctx, d: Data, form: Option<IxpInput>, errors: FieldErrors
     }
 }
 
-pub async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn overview(_: Staff, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let d = load_all(&ctx).await?;
     render(
         StatusCode::OK,
@@ -170,10 +168,10 @@ pub async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
 }
 
 pub async fn save_ixp(
+    _: Staff,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<IxpInput>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let (actor, input) = (ctx.actor(), form.clone());
     let result = ctx
         .app
@@ -216,16 +214,18 @@ fn lan_page(ctx: &Ctx, id: Option<i64>, form: LanInput, errors: FieldErrors) -> 
     }
 }
 
-pub async fn lan_new(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn lan_new(_: Staff, ctx: Ctx) -> Result<HttpResponse, AppError> {
     render(
         StatusCode::OK,
         &lan_page(&ctx, None, LanInput::default(), FieldErrors::default()),
     )
 }
 
-pub async fn lan_edit(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn lan_edit(
+    _: Staff,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let lan = ctx
         .app
@@ -245,7 +245,6 @@ pub async fn lan_edit(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse,
 }
 
 async fn lan_save(ctx: Ctx, id: Option<i64>, form: LanInput) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let (actor, input) = (ctx.actor(), form.clone());
     let result = ctx
         .app
@@ -295,7 +294,6 @@ async fn delete_with(
     id: i64,
     back: String,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let actor = ctx.actor();
     let result = ctx
         .app
@@ -327,7 +325,6 @@ async fn delete_form<T: Send + 'static>(
     remedy: &'static str,
     action: String,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let (record, impact) = ctx
         .app
         .db
@@ -404,8 +401,7 @@ async fn rs_page(
     })
 }
 
-pub async fn rs_new(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn rs_new(_: Staff, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let page = rs_page(
         &ctx,
         None,
@@ -416,8 +412,11 @@ pub async fn rs_new(ctx: Ctx) -> Result<HttpResponse, AppError> {
     render(StatusCode::OK, &page)
 }
 
-pub async fn rs_edit(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn rs_edit(
+    _: Staff,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let rs = ctx
         .app
@@ -441,7 +440,6 @@ async fn rs_save(
     id: Option<i64>,
     form: RouteServerInput,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let (actor, input) = (ctx.actor(), form.clone());
     let result = ctx
         .app
@@ -556,8 +554,11 @@ pub struct NewConnQuery {
     customer: Option<String>,
 }
 
-pub async fn conn_new(ctx: Ctx, q: web::Query<NewConnQuery>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn conn_new(
+    _: Staff,
+    ctx: Ctx,
+    q: web::Query<NewConnQuery>,
+) -> Result<HttpResponse, AppError> {
     let form = ConnectionInput {
         customer_id: fields::non_empty(&q.customer).unwrap_or_default(),
         rs_client: Some("on".into()),
@@ -567,8 +568,11 @@ pub async fn conn_new(ctx: Ctx, q: web::Query<NewConnQuery>) -> Result<HttpRespo
     render(StatusCode::OK, &page)
 }
 
-pub async fn conn_edit(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn conn_edit(
+    _: Staff,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let cn = ctx
         .app
@@ -591,7 +595,6 @@ async fn conn_save(
     id: Option<i64>,
     form: ConnectionInput,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let (actor, input) = (ctx.actor(), form.clone());
     let result = ctx
         .app

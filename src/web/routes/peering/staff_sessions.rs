@@ -11,6 +11,7 @@ use crate::db::customers;
 use crate::db::lans;
 use crate::db::peering_sessions::{self, PeeringSession, SessionFilter, SessionSort};
 use crate::domain::SessionStatus;
+use crate::web::guard::Staff;
 use crate::web::pages::ConfirmPage;
 use crate::web::sort::{Head, Sort, Spec};
 use actix_web::http::StatusCode;
@@ -84,8 +85,7 @@ fn db_sort(s: Sort) -> SessionSort {
     }
 }
 
-pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn list(_: Staff, ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let status = fields::non_empty(&q.status).and_then(|s| s.parse::<SessionStatus>().ok());
     let search = fields::non_empty(&q.q).unwrap_or_default();
@@ -186,8 +186,11 @@ pub async fn list(ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, Ap
 
 /// `GET /staff/peering/sessions/{id}/delete`: what deleting the session
 /// means (it stays as history), with the button that sends `deleted`.
-pub async fn delete_form(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
+pub async fn delete_form(
+    _: Staff,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let (s, customer) = ctx
         .app
@@ -236,11 +239,11 @@ pub struct StatusForm {
 }
 
 pub async fn set_status(
+    _: Staff,
     ctx: Ctx,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<StatusForm>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require_superuser()?;
     let id = parse_id(&path)?;
     let to = form
         .status
