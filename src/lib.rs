@@ -1,5 +1,6 @@
 //! ixp-portal: the member portal of an Internet Exchange Point.
 pub mod admin;
+pub mod allocator;
 pub mod auth;
 pub mod background;
 pub mod backup;

@@ -2,6 +2,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    ixp_portal::allocator::limit_arenas();
     let cli = ixp_portal::cli::Cli::parse();
     match ixp_portal::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

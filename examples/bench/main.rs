@@ -550,6 +550,11 @@ async fn main() -> anyhow::Result<()> {
             .env("APP_URL", format!("http://{addr}"))
             .env("DATABASE_URL", &database_url)
             .env("PORTAL_DATA_DIR", dir.path())
+            // PostgreSQL requires a shared key (SPEC §5); a fresh one per run.
+            .env(
+                "SESSION_KEY",
+                ixp_portal::auth::token::random_token() + &ixp_portal::auth::token::random_token(),
+            )
             .env("AUTH_PEERINGDB_ENABLED", "true")
             .env("PEERINGDB_OAUTH_CLIENT_ID", "bench")
             .env("PEERINGDB_OAUTH_CLIENT_SECRET", "bench-secret")
