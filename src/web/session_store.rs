@@ -41,6 +41,19 @@ struct Columns {
     created_at: chrono::NaiveDateTime,
 }
 
+impl Columns {
+    /// The columns as the table's functions take them.
+    fn meta(&self) -> sessions::Meta<'_> {
+        sessions::Meta {
+            user_id: self.user_id,
+            sid: &self.sid,
+            address: &self.address,
+            user_agent: &self.user_agent,
+            created_at: self.created_at,
+        }
+    }
+}
+
 fn columns(state: &State) -> Columns {
     let user_id = value::<i64>(state, UID);
     Columns {
@@ -72,14 +85,7 @@ impl DbSessionStore {
         self.db
             .run(move |c| {
                 let col = columns(&state);
-                let meta = sessions::Meta {
-                    user_id: col.user_id,
-                    sid: &col.sid,
-                    address: &col.address,
-                    user_agent: &col.user_agent,
-                    created_at: col.created_at,
-                };
-                sessions::insert(c, &hash, &text, &meta, ttl).map_err(DbError::from)
+                sessions::insert(c, &hash, &text, &col.meta(), ttl).map_err(DbError::from)
             })
             .await?;
         SessionKey::try_from(key).map_err(anyhow::Error::from)
@@ -122,14 +128,7 @@ impl SessionStore for DbSessionStore {
             .db
             .run(move |c| {
                 let col = columns(&st);
-                let meta = sessions::Meta {
-                    user_id: col.user_id,
-                    sid: &col.sid,
-                    address: &col.address,
-                    user_agent: &col.user_agent,
-                    created_at: col.created_at,
-                };
-                sessions::update(c, &hash, &text, &meta, ttl).map_err(DbError::from)
+                sessions::update(c, &hash, &text, &col.meta(), ttl).map_err(DbError::from)
             })
             .await
             .map_err(|e| UpdateError::Other(e.into()))?;
