@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     ixp_portal::allocator::limit_arenas();
+    ixp_portal::allocator::no_sqlite_memory_statistics();
     let cli = ixp_portal::cli::Cli::parse();
     match ixp_portal::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

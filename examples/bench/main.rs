@@ -29,6 +29,17 @@ struct Args {
     keep_db: bool,
 }
 
+/// `--rows a,b`: only the rows whose name contains one of these (the
+/// ceiling always runs), to measure or profile one step at a time.
+static ROWS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+fn row_wanted(name: &str) -> bool {
+    name.starts_with("ceiling")
+        || ROWS
+            .get()
+            .is_none_or(|want| want.iter().any(|w| name.contains(w.as_str())))
+}
+
 fn parse_args() -> Args {
     let mut a = Args {
         postgres: None,
@@ -55,9 +66,12 @@ fn parse_args() -> Args {
             "--seconds" => a.seconds = v.parse().expect("--seconds N"),
             "--soak-seconds" => a.soak_seconds = v.parse().expect("--soak-seconds N"),
             "--identities" => a.identities = v.parse().expect("--identities N"),
+            "--rows" => {
+                let _ = ROWS.set(v.split(',').map(str::to_string).collect());
+            }
             _ => {
                 eprintln!(
-                    "usage: bench [--postgres URL] [--keep-db] [--users N] [--customers N] [--seconds N] [--soak-seconds N] [--identities N]"
+                    "usage: bench [--postgres URL] [--keep-db] [--rows NAME,…] [--users N] [--customers N] [--seconds N] [--soak-seconds N] [--identities N]"
                 );
                 std::process::exit(2);
             }
@@ -251,6 +265,18 @@ async fn load<F>(name: &str, concurrency: usize, secs: u64, step: F) -> Row
 where
     F: Fn(usize) -> StepFn + Send + Sync + Clone + 'static,
 {
+    if !row_wanted(name) {
+        return Row {
+            name: format!("{name} (not run)"),
+            rps: 0.0,
+            p50: 0.0,
+            p99: 0.0,
+            errors: 0,
+            server_errors: 0,
+            kinds: Default::default(),
+        };
+    }
+    eprintln!("row: {name} ({secs} s)");
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -443,6 +469,32 @@ async fn session_bench(db: &Db) -> anyhow::Result<(f64, f64)> {
     Ok((lookup, hop))
 }
 
+/// The user list's page data (page 1, no filter) in-process on one
+/// connection, with no hop: what the database part of the page costs.
+fn page_bench(db: &Db) -> anyhow::Result<(f64, f64)> {
+    use ixp_portal::db::users::{self, UserFilter};
+    const N: usize = 2_000;
+    let mut c = db.conn()?;
+    let filter = UserFilter::default();
+    let sort = ixp_portal::web::routes::staff_users::SORT.default;
+    let _ = ixp_portal::web::routes::staff_users::load_page(&mut c, &filter, sort, None, 50);
+    let t = Instant::now();
+    for _ in 0..N {
+        let (rows, _) =
+            ixp_portal::web::routes::staff_users::load_page(&mut c, &filter, sort, None, 50)
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        anyhow::ensure!(rows.len() == 50, "a page of 50");
+    }
+    let page = t.elapsed().as_secs_f64() * 1e6 / N as f64;
+    let t = Instant::now();
+    for _ in 0..N {
+        let (rows, _) = users::list(&mut c, &filter, None, 50)?;
+        anyhow::ensure!(rows.len() == 50, "a page of 50");
+    }
+    let list = t.elapsed().as_secs_f64() * 1e6 / N as f64;
+    Ok((page, list))
+}
+
 /// Reconciliation of a 1,000-network profile against the seeded customers,
 /// in-process, counting SQL statements.
 fn reconcile_bench(db: &Db, a: &Args) -> anyhow::Result<(f64, f64, u64, u64)> {
@@ -492,6 +544,14 @@ fn reconcile_bench(db: &Db, a: &Args) -> anyhow::Result<(f64, f64, u64, u64)> {
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() -> anyhow::Result<()> {
     let a = parse_args();
+    // `BENCH_PAGE_ONLY=URL`: only the in-process page cost, on a database
+    // kept by an earlier `--keep-db` run (steady enough for `perf stat`).
+    if let Ok(url) = std::env::var("BENCH_PAGE_ONLY") {
+        let db = Db::open(&DatabaseUrl::parse(&url).map_err(anyhow::Error::msg)?)?;
+        let (page, list) = page_bench(&db)?;
+        println!("user list page data: {page:.1} µs; the users' statement alone: {list:.1} µs");
+        return Ok(());
+    }
     let dir = tempfile::tempdir()?;
     let (database_url, backend) = match &a.postgres {
         Some(admin) => {
@@ -517,6 +577,7 @@ async fn main() -> anyhow::Result<()> {
     seed(&db, &a)?;
     let (rec_big, rec_small, q_big, q_small) = reconcile_bench(&db, &a)?;
     let session_cost = session_bench(&db).await?;
+    let page_cost = page_bench(&db)?;
     drop(db);
 
     let exe = std::env::current_exe()?;
@@ -567,6 +628,7 @@ async fn main() -> anyhow::Result<()> {
             .spawn()?,
     );
     let pid = server.0.id();
+    eprintln!("server pid {pid}");
     let startup = loop {
         let mut c = Conn::new(&addr);
         if let Ok(r) = c.request("GET", "/healthz", None, None).await
@@ -745,6 +807,10 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "- server-side session lookup per signed-in request (in-process, 20,000 live sessions): {:.1} µs, of which {:.1} µs is the hop to a blocking thread",
         session_cost.0, session_cost.1
+    );
+    println!(
+        "- user list page data (page 1, in-process, one connection, no hop): {:.1} µs, of which {:.1} µs is the users' statement alone",
+        page_cost.0, page_cost.1
     );
     println!(
         "- start-up to first answered request on the existing database: {} ms",

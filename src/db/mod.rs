@@ -19,6 +19,7 @@ pub mod peeringdb_links;
 pub mod resets;
 pub mod schema;
 pub mod sessions;
+pub mod stamp;
 pub mod two_factor;
 pub mod users;
 

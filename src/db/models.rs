@@ -16,7 +16,9 @@ pub struct Customer {
     pub date_joined: Option<NaiveDate>,
     pub date_left: Option<NaiveDate>,
     pub peeringdb_oauth: bool,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -66,8 +68,11 @@ pub struct User {
     pub superuser: bool,
     pub current_customer_id: Option<i64>,
     pub session_epoch: i32,
+    #[diesel(deserialize_as = super::stamp::OptStamp)]
     pub last_login_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -103,12 +108,16 @@ pub struct Affiliation {
     pub customer_id: i64,
     pub privilege: Privilege,
     pub created_by: CreatedBy,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::OptStamp)]
     pub last_login_at: Option<NaiveDateTime>,
     pub last_login_from: Option<String>,
     pub last_login_via: Option<String>,
     /// When PeeringDB last confirmed a PeeringDB-made link (SPEC §6.3).
+    #[diesel(deserialize_as = super::stamp::OptStamp)]
     pub confirmed_at: Option<NaiveDateTime>,
 }
 
@@ -118,6 +127,7 @@ pub struct LoginRecord {
     pub id: i64,
     pub user_id: i64,
     pub customer_id: Option<i64>,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub at: NaiveDateTime,
     pub address: String,
     pub method: String,
@@ -127,6 +137,7 @@ pub struct LoginRecord {
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
     pub id: i64,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub at: NaiveDateTime,
     pub actor: String,
     pub action: String,

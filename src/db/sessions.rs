@@ -16,8 +16,11 @@ pub struct SessionRow {
     pub sid: String,
     pub address: String,
     pub user_agent: String,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub last_seen_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     pub expires_at: NaiveDateTime,
 }
 

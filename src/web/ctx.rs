@@ -4,7 +4,6 @@ use super::App;
 use super::error::AppError;
 use super::session::{self, Flash};
 use crate::db::models::{Affiliation, Customer, User};
-use crate::db::{affiliations, users};
 use crate::domain::Privilege;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
@@ -122,20 +121,20 @@ pub async fn viewer(req: &HttpRequest, app: &web::Data<App>) -> Result<Option<Vi
     let mut viewer = None;
     if let Some(si) = session::signed_in(&session, app.config.sessions) {
         let uid = si.user_id;
-        let loaded = app
-            .db
-            .run(move |c| -> Result<_, AppError> {
-                let Some(user) = users::find(c, uid)? else {
-                    return Ok(None);
-                };
-                let links = affiliations::of_user(c, uid)?;
-                Ok(Some(Viewer {
-                    user,
-                    links,
-                    session_two_factor: si.two_factor,
-                }))
-            })
-            .await?;
+        // Read with the session when the store could (`web::preload`).
+        let parts = match super::preload::take(uid) {
+            Some(parts) => parts,
+            None => {
+                app.db
+                    .run(move |c| super::preload::load(c, uid).map_err(AppError::from))
+                    .await?
+            }
+        };
+        let loaded = parts.map(|(user, links)| Viewer {
+            user,
+            links,
+            session_two_factor: si.two_factor,
+        });
         match loaded {
             Some(v) if !v.user.disabled && v.user.session_epoch == si.epoch => viewer = Some(v),
             _ => session::sign_out(&session),

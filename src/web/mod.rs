@@ -7,6 +7,7 @@ pub mod error;
 pub mod form;
 pub mod guard;
 pub mod pages;
+pub mod preload;
 pub mod proxy;
 pub mod routes;
 pub mod session;
@@ -202,9 +203,11 @@ pub fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let key = session_key(&app.config)?;
     let https = app.config.https();
-    // Database work runs on blocking threads; more threads than pooled
-    // connections only wait, and every idle thread keeps its memory.
-    let blocking = app.db.max_size() as usize;
+    // Database work runs on blocking threads, and each worker has a pool
+    // of its own: more threads in all than pooled connections only wait
+    // (on the pool, then on the CPU), and every idle thread keeps memory.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let blocking = (app.db.max_size() as usize).div_ceil(workers).max(1);
     let idle = app.config.sessions.idle;
     let store_db = app.db.clone();
     let signals_managed = app.lifecycle.signals_managed();
@@ -231,6 +234,8 @@ pub fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running> {
             // Inside the session: error pages keep the signed-in layout.
             .wrap(actix_web::middleware::from_fn(error::in_layout))
             .wrap(sessions)
+            // The slot where the session's hop leaves the signed-in user.
+            .wrap_fn(preload::middleware)
             .wrap(security_headers(https))
             .wrap_fn(log_request)
             // Outermost: the request id's span covers every line above.
@@ -238,6 +243,7 @@ pub fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running> {
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })
+    .workers(workers)
     .worker_max_blocking_threads(blocking)
     .listen(listener)?
     // Requests in flight get this long after a stop (issue 14).

@@ -95,17 +95,36 @@ impl DbSessionStore {
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
         let hash = digest(key.as_ref());
-        let text = self
+        // The session's user comes along on the same connection, for
+        // `ctx::viewer` (issue 12: one hop less; `web::preload`).
+        let with_user = super::preload::wanted();
+        let found = self
             .db
-            .run(move |c| sessions::load(c, &hash).map_err(DbError::from))
+            .run(move |c| {
+                let Some(text) = sessions::load(c, &hash)? else {
+                    return Ok(None);
+                };
+                let state = serde_json::from_str::<State>(&text);
+                let user = match (&state, with_user) {
+                    (Ok(st), true) => match value::<i64>(st, UID) {
+                        Some(uid) => Some((uid, super::preload::load(c, uid)?)),
+                        None => None,
+                    },
+                    _ => None,
+                };
+                Ok::<_, DbError>(Some((state, user)))
+            })
             .await
             .map_err(|e| LoadError::Other(e.into()))?;
-        match text {
-            None => Ok(None),
-            Some(t) => serde_json::from_str(&t)
-                .map(Some)
-                .map_err(|e| LoadError::Deserialization(e.into())),
+        let Some((state, user)) = found else {
+            return Ok(None);
+        };
+        if let Some((uid, parts)) = user {
+            super::preload::put(uid, parts);
         }
+        state
+            .map(Some)
+            .map_err(|e| LoadError::Deserialization(e.into()))
     }
 
     async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {

@@ -9,6 +9,47 @@ use crate::domain::{
 use chrono::NaiveDate;
 use std::borrow::Borrow;
 
+/// A time to the minute, as the lists show it ("2026-11-27 23:05"):
+/// written directly, not through a format string parsed for every row.
+pub fn minute(t: impl Time) -> Minute {
+    Minute(t.time())
+}
+
+/// A time, however many references away (templates hand over `&&T`).
+pub trait Time {
+    fn time(&self) -> chrono::NaiveDateTime;
+}
+
+impl Time for chrono::NaiveDateTime {
+    fn time(&self) -> chrono::NaiveDateTime {
+        *self
+    }
+}
+
+impl<T: Time + ?Sized> Time for &T {
+    fn time(&self) -> chrono::NaiveDateTime {
+        (**self).time()
+    }
+}
+
+pub struct Minute(chrono::NaiveDateTime);
+
+impl std::fmt::Display for Minute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use chrono::{Datelike, Timelike};
+        let t = &self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
+    }
+}
+
 pub fn privilege(p: impl Borrow<Privilege>) -> &'static str {
     match p.borrow() {
         Privilege::CustUser => "Read-only user",
@@ -106,6 +147,19 @@ pub fn session_badge(s: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minutes_as_strftime_writes_them() {
+        let t = chrono::NaiveDate::from_ymd_opt(987, 3, 4)
+            .and_then(|d| d.and_hms_opt(5, 6, 59))
+            .expect("a valid time");
+        for t in [t, crate::db::models::now()] {
+            assert_eq!(
+                minute(t).to_string(),
+                t.format("%Y-%m-%d %H:%M").to_string()
+            );
+        }
+    }
 
     #[test]
     fn plain_names() {

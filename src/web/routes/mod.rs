@@ -13,7 +13,7 @@ mod sessions;
 mod staff_audit;
 mod staff_customers;
 mod staff_user_edit;
-mod staff_users;
+pub mod staff_users;
 pub mod table;
 mod two_factor;
 
