@@ -7,7 +7,7 @@ use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::result::Error;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{Bool, Text};
 
 pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<i64, Error> {
     super::counts::users().changed();
@@ -156,27 +156,6 @@ pub type ListQuery<'a> = users::BoxedQuery<
     diesel::helper_types::AsSelect<User, super::MultiBackend>,
 >;
 
-/// A user as the staff list shows them: with the current customer's name
-/// (if any) and how many customers they are linked to.
-pub type Listed = (User, Option<String>, i64);
-
-/// What the list selects: the user, and beside it, in the same statement,
-/// the current customer's name and the number of links (one index probe
-/// each per row, issue 12; they were two statements more per page).
-fn listed() -> (
-    diesel::helper_types::AsSelect<User, super::MultiBackend>,
-    diesel::expression::SqlLiteral<Nullable<Text>>,
-    diesel::expression::SqlLiteral<BigInt>,
-) {
-    (
-        User::as_select(),
-        sql::<Nullable<Text>>(
-            "(SELECT customers.name FROM customers WHERE customers.id = users.current_customer_id)",
-        ),
-        sql::<BigInt>("(SELECT COUNT(*) FROM affiliations WHERE affiliations.user_id = users.id)"),
-    )
-}
-
 /// A page of users in username order after `after` (keyset paging: a page
 /// deep in the list costs the same as the first), and whether more follow.
 pub fn list(
@@ -184,7 +163,7 @@ pub fn list(
     filter: &UserFilter,
     after: Option<&str>,
     limit: i64,
-) -> Result<(Vec<Listed>, bool), Error> {
+) -> Result<(Vec<User>, bool), Error> {
     let mut rows = list_query(conn, filter, after, limit + 1).load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
@@ -202,24 +181,13 @@ pub fn list_query(
     filter: &UserFilter,
     after: Option<&str>,
     limit: i64,
-) -> PageQuery<'static> {
+) -> ListQuery<'static> {
     let mut q = filtered(conn, filter).order(users::username).limit(limit);
     if let Some(after) = after {
         q = q.filter(users::username.gt(after.to_string()));
     }
-    q.select(listed())
+    q
 }
-
-/// The statement of a page: [`Listed`] rows.
-pub type PageQuery<'a> = users::BoxedQuery<
-    'a,
-    super::MultiBackend,
-    (
-        diesel::helper_types::AsSelect<User, super::MultiBackend>,
-        Nullable<Text>,
-        BigInt,
-    ),
->;
 
 /// The users that match the filter, in no particular order.
 fn filtered(conn: &DbConnection, filter: &UserFilter) -> ListQuery<'static> {
@@ -291,7 +259,7 @@ pub fn list_sorted(
     desc: bool,
     after: Option<&str>,
     limit: i64,
-) -> Result<(Vec<Listed>, bool), Error> {
+) -> Result<(Vec<User>, bool), Error> {
     if sort == UserSort::Username && !desc {
         return list(conn, filter, after, limit);
     }
@@ -353,7 +321,7 @@ pub fn list_sorted(
             }
         }
     };
-    let mut rows = q.limit(limit + 1).select(listed()).load(conn)?;
+    let mut rows = q.limit(limit + 1).load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
