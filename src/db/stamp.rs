@@ -167,18 +167,9 @@ mod tests {
         assert_eq!(t.to_string(), "2026-11-27 23:05:01.250");
         assert_eq!(
             parse_stored(b"2026-11-27 23:05:01"),
-            t.with_nanosecond_opt(0)
+            chrono::Timelike::with_nanosecond(&t, 0)
         );
         assert_eq!(parse_stored(b"2026-1x-27 23:05:01"), None);
         assert_eq!(parse_stored(b""), None);
-    }
-
-    trait WithNanos {
-        fn with_nanosecond_opt(self, n: u32) -> Option<NaiveDateTime>;
-    }
-    impl WithNanos for NaiveDateTime {
-        fn with_nanosecond_opt(self, n: u32) -> Option<NaiveDateTime> {
-            chrono::Timelike::with_nanosecond(&self, n)
-        }
     }
 }
