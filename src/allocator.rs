@@ -23,22 +23,6 @@ pub fn limit_arenas() -> bool {
     false
 }
 
-/// Turns off SQLite's memory statistics, which it keeps by default behind
-/// one process-wide mutex taken on every allocation and free: with a
-/// thread per pooled connection that mutex was contended on every query
-/// (the `examples/bench` profile of the user list showed the futex waits
-/// from `sqlite3Malloc`). The portal never reads those statistics. Called
-/// first thing in `main`, before any connection is opened (SQLite refuses
-/// the setting afterwards, which changes nothing). True when it took.
-pub fn no_sqlite_memory_statistics() -> bool {
-    // SAFETY: sqlite3_config with SQLITE_CONFIG_MEMSTATUS takes one int and
-    // is called before SQLite is initialised, with no other thread running.
-    unsafe {
-        libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0)
-            == libsqlite3_sys::SQLITE_OK
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

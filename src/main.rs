@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     ixp_portal::allocator::limit_arenas();
-    ixp_portal::allocator::no_sqlite_memory_statistics();
+    ixp_portal::db::sqlite_setup::before_first_connection();
     let cli = ixp_portal::cli::Cli::parse();
     match ixp_portal::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -209,6 +209,30 @@ impl Drop for Proc {
     }
 }
 
+/// The server's pid, for the CPU time each row costs it.
+static SERVER_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+/// CPU time the server has used so far (user + system), in seconds; 0 where
+/// `/proc` does not say.
+fn server_cpu_seconds() -> f64 {
+    let Some(pid) = SERVER_PID.get() else {
+        return 0.0;
+    };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces): utime is the
+    // 12th and stime the 13th of them.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf only reads a system constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    (ticks(11) + ticks(12)) / hz
+}
+
 fn rss_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -236,6 +260,9 @@ struct Row {
     rps: f64,
     p50: f64,
     p99: f64,
+    /// The server's CPU time per answered request, µs (user + system):
+    /// steadier than the rate when the load generator shares the cores.
+    cpu_us: f64,
     errors: u64,
     server_errors: u64,
     kinds: std::collections::BTreeMap<u16, u64>,
@@ -271,12 +298,14 @@ where
             rps: 0.0,
             p50: 0.0,
             p99: 0.0,
+            cpu_us: 0.0,
             errors: 0,
             server_errors: 0,
             kinds: Default::default(),
         };
     }
     eprintln!("row: {name} ({secs} s)");
+    let cpu_before = server_cpu_seconds();
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -315,12 +344,14 @@ where
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = server_cpu_seconds() - cpu_before;
     all.lat.sort_unstable();
     Row {
         name: name.to_string(),
         rps: all.lat.len() as f64 / elapsed,
         p50: pct(&all.lat, 0.5),
         p99: pct(&all.lat, 0.99),
+        cpu_us: cpu * 1e6 / (all.lat.len().max(1) as f64),
         errors: all.errors,
         server_errors: all.server_errors,
         kinds: all.kinds,
@@ -543,6 +574,9 @@ fn reconcile_bench(db: &Db, a: &Args) -> anyhow::Result<(f64, f64, u64, u64)> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() -> anyhow::Result<()> {
+    // As the server's `main` does, so that the in-process figures below
+    // see SQLite as the server does.
+    ixp_portal::db::sqlite_setup::before_first_connection();
     let a = parse_args();
     // `BENCH_PAGE_ONLY=URL`: only the in-process page cost, on a database
     // kept by an earlier `--keep-db` run (steady enough for `perf stat`).
@@ -629,6 +663,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let pid = server.0.id();
     eprintln!("server pid {pid}");
+    let _ = SERVER_PID.set(pid);
     let startup = loop {
         let mut c = Conn::new(&addr);
         if let Ok(r) = c.request("GET", "/healthz", None, None).await
@@ -773,29 +808,31 @@ async fn main() -> anyhow::Result<()> {
         a.customers, a.users
     );
     println!(
-        "| measurement | requests/s | ratio to ceiling | p50 ms | p99 ms | errors | server RSS after, MiB |"
+        "| measurement | requests/s | ratio to ceiling | p50 ms | p99 ms | server CPU µs/request | errors | server RSS after, MiB |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (i, r) in rows.iter().enumerate() {
         println!(
-            "| {} | {:.0} | {:.3} | {:.2} | {:.2} | {} | {:.1} |",
+            "| {} | {:.0} | {:.3} | {:.2} | {:.2} | {:.0} | {} | {:.1} |",
             r.name,
             r.rps,
             r.rps / ceiling,
             r.p50,
             r.p99,
+            r.cpu_us,
             r.errors,
             rss_rows.get(i).copied().unwrap_or(0) as f64 / 1024.0
         );
     }
     println!(
-        "| {} ({} s) | {:.0} | {:.3} | {:.2} | {:.2} | {} | {:.1} |",
+        "| {} ({} s) | {:.0} | {:.3} | {:.2} | {:.2} | {:.0} | {} | {:.1} |",
         soak.name,
         a.soak_seconds,
         soak.rps,
         soak.rps / ceiling,
         soak.p50,
         soak.p99,
+        soak.cpu_us,
         soak.errors_text(),
         rss_after_soak as f64 / 1024.0
     );
@@ -809,7 +846,7 @@ async fn main() -> anyhow::Result<()> {
         session_cost.0, session_cost.1
     );
     println!(
-        "- user list page data (page 1, in-process, one connection, no hop): {:.1} µs, of which {:.1} µs loads the 51 users",
+        "- user list page data (page 1, in-process, one connection, no hop): {:.1} µs, of which {:.1} µs is the users' statement alone",
         page_cost.0, page_cost.1
     );
     println!(

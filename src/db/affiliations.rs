@@ -45,12 +45,14 @@ pub fn of_user(
     conn: &mut DbConnection,
     user_id: i64,
 ) -> Result<Vec<(Affiliation, Customer)>, Error> {
-    affiliations::table
+    // Read for every signed-in request (`web::preload`): on the backend's
+    // own connection, as `users::find`.
+    crate::on_backend!(conn, |c| affiliations::table
         .inner_join(customers::table)
         .filter(affiliations::user_id.eq(user_id))
         .select((Affiliation::as_select(), Customer::as_select()))
         .order((customers::name, customers::id))
-        .load(conn)
+        .load(c))
 }
 
 /// A customer's users, by username.

@@ -19,6 +19,7 @@ pub mod peeringdb_links;
 pub mod resets;
 pub mod schema;
 pub mod sessions;
+pub mod sqlite_setup;
 pub mod stamp;
 pub mod two_factor;
 pub mod users;
@@ -209,6 +210,8 @@ impl Db {
     pub fn open_with_size(url: &DatabaseUrl, size: u32) -> anyhow::Result<Db> {
         if let DatabaseUrl::Sqlite(path) = url {
             create_parent(path)?;
+            // Before the pool opens its first connection (issue 12).
+            sqlite_setup::stable_plans();
         }
         let pool = r2d2::Pool::builder()
             .max_size(size)

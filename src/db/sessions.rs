@@ -35,13 +35,16 @@ pub struct Meta<'a> {
 }
 
 /// The state of a live session.
+/// (Read for every request with a session cookie: on the backend's own
+/// connection, as `users::find`.)
 pub fn load(conn: &mut DbConnection, key_hash: &str) -> Result<Option<String>, Error> {
-    sessions::table
+    let t = now();
+    crate::on_backend!(conn, |c| sessions::table
         .filter(sessions::key_hash.eq(key_hash))
-        .filter(sessions::expires_at.gt(now()))
+        .filter(sessions::expires_at.gt(t))
         .select(sessions::state)
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn insert(

@@ -95,14 +95,18 @@ impl FromSql<Timestamp, MultiBackend> for Stamp {
     }
 }
 
-impl FromSql<Nullable<Timestamp>, MultiBackend> for OptStamp {
-    fn from_sql(value: super::MultiRawValue<'_>) -> deserialize::Result<Self> {
+impl<DB> FromSql<Nullable<Timestamp>, DB> for OptStamp
+where
+    DB: diesel::backend::Backend,
+    Stamp: FromSql<Timestamp, DB>,
+{
+    fn from_sql(value: DB::RawValue<'_>) -> deserialize::Result<Self> {
         Ok(OptStamp(Some(
-            <Stamp as FromSql<Timestamp, MultiBackend>>::from_sql(value)?.0,
+            <Stamp as FromSql<Timestamp, DB>>::from_sql(value)?.0,
         )))
     }
 
-    fn from_nullable_sql(value: Option<super::MultiRawValue<'_>>) -> deserialize::Result<Self> {
+    fn from_nullable_sql(value: Option<DB::RawValue<'_>>) -> deserialize::Result<Self> {
         match value {
             Some(v) => Self::from_sql(v),
             None => Ok(OptStamp(None)),

@@ -80,8 +80,8 @@ pub struct ListPage {
     pub sort: String,
 }
 
-/// One page of the user list with, in one query each, the current
-/// customers' names and the affiliation counts of the page's users.
+/// One page of the user list, with each user's current customer and
+/// number of links (one statement).
 pub fn load_page(
     c: &mut crate::db::DbConnection,
     filter: &UserFilter,
@@ -90,25 +90,11 @@ pub fn load_page(
     limit: i64,
 ) -> Result<(Vec<UserRow>, bool), AppError> {
     let (list, more) = users::list_sorted(c, filter, db_sort(sort), sort.desc, after, limit)?;
-    let ids: Vec<i64> = list.iter().map(|u| u.id).collect();
-    let mut counts: HashMap<i64, i64> = HashMap::new();
-    for chunk in ids.chunks(900) {
-        counts.extend(affiliations::counts(c, chunk)?);
-    }
-    let mut customer_ids: Vec<i64> = list.iter().filter_map(|u| u.current_customer_id).collect();
-    customer_ids.sort_unstable();
-    customer_ids.dedup();
-    let names: HashMap<i64, String> = customers::by_ids(c, &customer_ids)?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
     let rows = list
         .into_iter()
-        .map(|user| UserRow {
-            customer: user
-                .current_customer_id
-                .and_then(|id| names.get(&id).map(|n| (id, n.clone()))),
-            links: counts.get(&user.id).copied().unwrap_or(0),
+        .map(|(user, name, links)| UserRow {
+            customer: user.current_customer_id.zip(name),
+            links,
             user,
         })
         .collect();
