@@ -98,9 +98,10 @@ impl SessionStore for DbSessionStore {
         // The session's user comes along on the same connection, for
         // `ctx::viewer` (issue 12: one hop less; `web::preload`).
         let with_user = super::preload::wanted();
+        // Three indexed reads of one row or a few: `read`, not `run`.
         let found = self
             .db
-            .run(move |c| {
+            .read(move |c| {
                 let Some(text) = sessions::load(c, &hash)? else {
                     return Ok(None);
                 };

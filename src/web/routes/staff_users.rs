@@ -101,6 +101,14 @@ pub fn load_page(
     Ok((rows, more))
 }
 
+/// Turns for user searches: one per core (see `list`).
+fn search_turns() -> &'static tokio::sync::Semaphore {
+    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    TURNS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
 /// The list's query as understood (unknown values are ignored).
 fn parse(q: &ListQuery) -> (UserFilter, Sort, String, &'static str) {
     let search = fields::non_empty(&q.q).unwrap_or_default();
@@ -121,27 +129,39 @@ pub async fn list(_: Staff, ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpRe
     let (filter, sort, search, oauth_word) = parse(&q);
     let after = fields::non_empty(&q.after);
     let cursor = after.clone();
+    let searching = filter.search.is_some();
     let count_key = format!(
         "users|{:?}|{:?}|{:?}",
         ctx.app.db.url(),
         filter.oauth,
         filter.search
     );
-    let (rows, more, (total, capped)) = ctx
-        .app
-        .db
-        .run(move |c| -> Result<_, AppError> {
-            let (rows, more) = load_page(c, &filter, sort, cursor.as_deref(), PAGE_SIZE)?;
-            // The whole result on its first page is its own count.
-            let total = if cursor.is_none() && !more {
-                (rows.len() as i64, false)
-            } else {
-                crate::db::counts::users()
-                    .remembered(count_key, || users::count_matching(c, &filter, COUNT_CAP))?
-            };
-            Ok((rows, more, total))
-        })
-        .await?;
+    let work = move |c: &mut crate::db::DbConnection| -> Result<_, AppError> {
+        let (rows, more) = load_page(c, &filter, sort, cursor.as_deref(), PAGE_SIZE)?;
+        // The whole result on its first page is its own count.
+        let total = if cursor.is_none() && !more {
+            (rows.len() as i64, false)
+        } else {
+            crate::db::counts::users()
+                .remembered(count_key, || users::count_matching(c, &filter, COUNT_CAP))?
+        };
+        Ok((rows, more, total))
+    };
+    // A page of the list is a short read of indexed rows (`Db::read`; its
+    // count, when not remembered, reads up to 10,001 ids of an index, a few
+    // milliseconds once per 5 s). A search may take milliseconds on every
+    // view, so it goes to a blocking thread.
+    let (rows, more, (total, capped)) = if searching {
+        // At most one search per core at a time: a search is CPU work on a
+        // blocking thread, so more at once would not finish sooner, and
+        // each holds SQLite's full-text buffers (issue 12: 16 searches at
+        // once took the server's peak RSS past 64 MiB). The rest wait here,
+        // holding no thread and no connection.
+        let _turn = search_turns().acquire().await.map_err(AppError::internal)?;
+        ctx.app.db.run(work).await?
+    } else {
+        ctx.app.db.read(work).await?
+    };
     let sort_param = SORT.param(sort);
     let filters = [("q", search.as_str()), ("oauth", oauth_word)];
     let mut base = filters.to_vec();
