@@ -160,3 +160,26 @@ pub fn spawn_mail(
         }
     })
 }
+
+/// Gives glibc's free memory back to the system every
+/// [`crate::allocator::TRIM_EVERY`] (`allocator::give_back_free_memory`), on a
+/// blocking thread (the walk takes the arenas' locks), until `stop`.
+pub fn spawn_trim(mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if crate::observability::lifecycle::sleep_or_stop(
+                &mut stop,
+                crate::allocator::TRIM_EVERY,
+            )
+            .await
+            {
+                break;
+            }
+            let trimmed =
+                tokio::task::spawn_blocking(crate::allocator::give_back_free_memory).await;
+            if !matches!(trimmed, Ok(true)) {
+                break;
+            }
+        }
+    })
+}
