@@ -30,9 +30,11 @@ pub const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// (`malloc_trim`: the free pages inside the arenas, not only their tops).
 /// The threads of `serve` free much of what they allocate per request, in
 /// arenas they share; what glibc kept free grew the server's RSS during
-/// `examples/bench`'s soak at c=64 from 59 to 70 MiB in 120 s, and a trim
-/// every 5 s kept the peak at 63 MiB at the same rate (issue 12). A trim
-/// takes each arena's lock for the time of a walk over its free chunks.
+/// `examples/bench`'s soak at c=64 from 59 to 70 MiB in 120 s; with a trim
+/// every 5 s the peak was 63 MiB after 60 s at the same rate (issue 12;
+/// over 120 s the pooled connections' page caches still take it to about
+/// 72 MiB, see BENCHMARKS.md). A trim takes each arena's lock for the time
+/// of a walk over its free chunks.
 /// True where there is something to trim (glibc).
 pub fn give_back_free_memory() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
