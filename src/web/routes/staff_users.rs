@@ -151,21 +151,21 @@ pub async fn list(_: Staff, ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpRe
     // count, when not remembered, reads up to 10,001 ids of an index, a few
     // milliseconds once per 5 s). A search may take milliseconds on every
     // view, so it goes to a blocking thread.
+    // On SQLite, at most one search per core at a time: a search is this
+    // process's CPU work on a blocking thread, so more at once would not
+    // finish sooner, and each holds SQLite's full-text buffers (issue 12:
+    // 16 searches at once took the server's peak RSS past 64 MiB). The rest
+    // wait here, holding no thread and no connection. PostgreSQL's searches
+    // run in its own server and wait on the network here: not held back.
     let sqlite = matches!(ctx.app.db.url(), crate::db::DatabaseUrl::Sqlite(_));
-    let (rows, more, (total, capped)) = if !searching {
-        ctx.app.db.read(work).await?
-    } else if sqlite {
-        // On SQLite, at most one search per core at a time: a search is
-        // this process's CPU work on a blocking thread, so more at once
-        // would not finish sooner, and each holds SQLite's full-text
-        // buffers (issue 12: 16 searches at once took the server's peak RSS
-        // past 64 MiB). The rest wait here, holding no thread and no
-        // connection. PostgreSQL's searches run in its own server and wait
-        // on the network here: they are not held back.
-        let _turn = search_turns().acquire().await.map_err(AppError::internal)?;
+    let (rows, more, (total, capped)) = if searching {
+        let _turn = match sqlite {
+            true => Some(search_turns().acquire().await.map_err(AppError::internal)?),
+            false => None,
+        };
         ctx.app.db.run(work).await?
     } else {
-        ctx.app.db.run(work).await?
+        ctx.app.db.read(work).await?
     };
     let sort_param = SORT.param(sort);
     let filters = [("q", search.as_str()), ("oauth", oauth_word)];
