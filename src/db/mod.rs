@@ -138,18 +138,28 @@ pub fn is_unique_violation(e: &DieselError) -> bool {
 #[derive(Debug)]
 struct Customizer {
     postgres: bool,
+    /// SQLite's connections wait for each other's locks in
+    /// `sqlite_setup`'s busy handler; without it, in `busy_timeout`.
+    busy_handler: bool,
 }
 
 impl CustomizeConnection<DbConnection, r2d2::Error> for Customizer {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
         match (conn, self.postgres) {
             (DbConnection::Pg(_), true) => Ok(()),
-            (DbConnection::Sqlite(c), false) => c
-                .batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            (DbConnection::Sqlite(c), false) => {
+                // The pragma would replace the busy handler.
+                let waits = match self.busy_handler {
+                    true => sqlite_setup::WAKE_ON_COMMIT,
+                    false => "PRAGMA busy_timeout = 15000;",
+                };
+                c.batch_execute(waits).map_err(r2d2::Error::QueryError)?;
+                c.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA synchronous = NORMAL;",
                 )
-                .map_err(r2d2::Error::QueryError),
+                .map_err(r2d2::Error::QueryError)
+            }
             _ => Err(r2d2::Error::ConnectionError(
                 diesel::ConnectionError::BadConnection(
                     "the database URL opened another backend than it names".into(),
@@ -208,10 +218,11 @@ impl Db {
 
     /// Opens a pool of at most `size` connections.
     pub fn open_with_size(url: &DatabaseUrl, size: u32) -> anyhow::Result<Db> {
+        let mut busy_handler = false;
         if let DatabaseUrl::Sqlite(path) = url {
             create_parent(path)?;
             // Before the pool opens its first connection (issue 12).
-            sqlite_setup::stable_plans();
+            busy_handler = sqlite_setup::on_every_connection();
         }
         let pool = r2d2::Pool::builder()
             .max_size(size)
@@ -225,6 +236,7 @@ impl Db {
             .connection_timeout(std::time::Duration::from_secs(10))
             .connection_customizer(Box::new(Customizer {
                 postgres: matches!(url, DatabaseUrl::Postgres(_)),
+                busy_handler,
             }))
             .build(ConnectionManager::new(manager_url(url)))
             .map_err(|e| {
@@ -415,8 +427,9 @@ pub fn redact(url: &DatabaseUrl) -> String {
 /// nested one becomes a savepoint, and a connection left inside a
 /// transaction is never handed out again). On SQLite it takes the write
 /// lock at the start, as `SqliteConnection::immediate_transaction` does
-/// (`BEGIN IMMEDIATE`), so concurrent writers wait on the busy timeout
-/// instead of failing when a read lock cannot be upgraded.
+/// (`BEGIN IMMEDIATE`), so concurrent writers wait for the lock (woken by
+/// the commit that releases it, `sqlite_setup`) instead of failing when a
+/// read lock cannot be upgraded.
 pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     E: From<DieselError>,
