@@ -83,6 +83,35 @@ impl User {
     }
 }
 
+/// A user as the staff user list and its CSV export show them: what they
+/// print, and no more. The list reads 50 of these per view; the password
+/// hash, the session epoch and the time of the last change were a third of
+/// the work of reading each row (issue 12), and a page never needs the hash.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct ListedUser {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub peeringdb_id: Option<i64>,
+    pub creator: String,
+    pub disabled: bool,
+    pub superuser: bool,
+    pub current_customer_id: Option<i64>,
+    #[diesel(deserialize_as = super::stamp::OptStamp)]
+    pub last_login_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
+    pub created_at: NaiveDateTime,
+}
+
+impl ListedUser {
+    /// The OAuth column, as [`User::oauth`].
+    pub fn oauth(&self) -> bool {
+        self.creator == crate::domain::OAUTH_CREATOR
+    }
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {

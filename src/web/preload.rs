@@ -30,14 +30,19 @@ tokio::task_local! {
     static SLOT: RefCell<Option<Preloaded>>;
 }
 
-/// Reads a user and their links (the session store's hop, or the viewer's
-/// own when the store left nothing).
+/// Reads a user and their links (the viewer's own hop when the store left
+/// nothing).
 pub fn load(c: &mut DbConnection, user_id: i64) -> Result<Option<Parts>, diesel::result::Error> {
-    let Some(user) = users::find(c, user_id)? else {
-        return Ok(None);
-    };
-    let links = affiliations::of_user(c, user_id)?;
-    Ok(Some((user, links)))
+    match users::find(c, user_id)? {
+        Some(user) => with_links(c, user).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A user read already (with the session), and their links.
+pub fn with_links(c: &mut DbConnection, user: User) -> Result<Parts, diesel::result::Error> {
+    let links = affiliations::of_user(c, user.id)?;
+    Ok((user, links))
 }
 
 /// Does this request want its user read with the session?

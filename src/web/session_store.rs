@@ -98,17 +98,25 @@ impl SessionStore for DbSessionStore {
         // The session's user comes along on the same connection, for
         // `ctx::viewer` (issue 12: one hop less; `web::preload`).
         let with_user = super::preload::wanted();
-        // Three indexed reads of one row or a few: `read`, not `run`.
+        // Two indexed reads of one row or a few: `read`, not `run`.
         let found = self
             .db
             .read(move |c| {
-                let Some(text) = sessions::load(c, &hash)? else {
+                let Some((text, row_user)) = sessions::load_with_user(c, &hash)? else {
                     return Ok(None);
                 };
                 let state = serde_json::from_str::<State>(&text);
                 let user = match (&state, with_user) {
                     (Ok(st), true) => match value::<i64>(st, UID) {
-                        Some(uid) => Some((uid, super::preload::load(c, uid)?)),
+                        // The row's `user_id` is written from the state
+                        // (`columns`); should they differ, the state wins.
+                        Some(uid) => Some((
+                            uid,
+                            match row_user {
+                                Some(u) if u.id == uid => Some(super::preload::with_links(c, u)?),
+                                _ => super::preload::load(c, uid)?,
+                            },
+                        )),
                         None => None,
                     },
                     _ => None,

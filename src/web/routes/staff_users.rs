@@ -9,7 +9,7 @@ use super::reset::{LinkPurpose, send_password_link};
 use super::{parse_id, redirect};
 use crate::admin::{self, NewStaffUser};
 use crate::auth::password;
-use crate::db::models::{Affiliation, Customer, LoginRecord, User};
+use crate::db::models::{Affiliation, Customer, ListedUser, LoginRecord, User};
 use crate::db::users::{self, UserFilter, UserSort};
 use crate::db::{affiliations, customers, logins, write_tx};
 use crate::domain::{CreatedBy, Email, Privilege, Username};
@@ -59,7 +59,7 @@ fn db_sort(s: Sort) -> UserSort {
 }
 
 pub struct UserRow {
-    pub user: User,
+    pub user: ListedUser,
     pub customer: Option<(i64, String)>,
     pub links: i64,
 }
