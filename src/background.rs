@@ -63,7 +63,9 @@ pub fn spawn_recheck(
 /// How often expired rows are purged (across all instances).
 pub const PURGE_EVERY_SECONDS: i64 = 600;
 
-/// Starts the purge loop: expired sessions (SPEC §7), under its own lease.
+/// Starts the purge loop: expired sessions (SPEC §7) and, on SQLite, the
+/// user search's index merged into one piece (`db::search_index`), under
+/// its own lease.
 /// Between batches it stops once `stop` turns true (SIGTERM, issue 14).
 pub fn spawn_purge(
     db: crate::db::Db,
@@ -75,20 +77,31 @@ pub fn spawn_purge(
         loop {
             let h = holder.clone();
             let result = db
-                .run(move |c| -> Result<Option<usize>, crate::db::DbError> {
-                    let started = crate::db::models::now();
-                    let ttl = chrono::Duration::seconds(60);
-                    let every = chrono::Duration::seconds(PURGE_EVERY_SECONDS);
-                    if !crate::db::leases::try_acquire(c, "purge", &h, ttl, every)? {
-                        return Ok(None);
-                    }
-                    let n = crate::db::sessions::purge(c, chrono::Duration::seconds(session_max))?;
-                    crate::db::leases::finish(c, "purge", &h, started)?;
-                    Ok(Some(n))
-                })
+                .run(
+                    move |c| -> Result<Option<(usize, usize)>, crate::db::DbError> {
+                        let started = crate::db::models::now();
+                        let ttl = chrono::Duration::seconds(60);
+                        let every = chrono::Duration::seconds(PURGE_EVERY_SECONDS);
+                        if !crate::db::leases::try_acquire(c, "purge", &h, ttl, every)? {
+                            return Ok(None);
+                        }
+                        let n =
+                            crate::db::sessions::purge(c, chrono::Duration::seconds(session_max))?;
+                        // The user search's index in one piece again (SQLite).
+                        let merged = crate::db::search_index::tidy(c)?;
+                        crate::db::leases::finish(c, "purge", &h, started)?;
+                        Ok(Some((n, merged)))
+                    },
+                )
                 .await;
             match result {
-                Ok(Some(n)) if n > 0 => tracing::info!(sessions = n, "purged expired sessions"),
+                Ok(Some((n, merged))) if n > 0 || merged > 0 => {
+                    tracing::info!(
+                        sessions = n,
+                        merge_steps = merged,
+                        "purged expired sessions, merged the user search index"
+                    )
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
             }

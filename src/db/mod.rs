@@ -18,6 +18,7 @@ pub mod peering_sessions;
 pub mod peeringdb_links;
 pub mod resets;
 pub mod schema;
+pub mod search_index;
 pub mod sessions;
 pub mod sqlite_setup;
 pub mod stamp;

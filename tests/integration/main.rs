@@ -23,6 +23,7 @@ mod peering_api_draft;
 mod peering_lan;
 mod peeringdb;
 mod scaling;
+mod search_index;
 mod sessions;
 mod staff;
 mod start_up;
