@@ -32,9 +32,10 @@ pub const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// arenas they share; what glibc kept free grew the server's RSS during
 /// `examples/bench`'s soak at c=64 from 59 to 70 MiB in 120 s; with a trim
 /// every 5 s the peak was 63 MiB after 60 s at the same rate (issue 12;
-/// over 120 s the pooled connections' page caches still take it to about
-/// 72 MiB, see BENCHMARKS.md). A trim takes each arena's lock for the time
-/// of a walk over its free chunks.
+/// over 120 s after the search rows it still grows, to 72–79 MiB, by more
+/// than the pooled connections' page caches can hold: see BENCHMARKS.md).
+/// A trim takes each arena's lock for the time of a walk over its free
+/// chunks.
 /// True where there is something to trim (glibc).
 pub fn give_back_free_memory() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
