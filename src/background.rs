@@ -174,10 +174,14 @@ pub fn spawn_mail(
     })
 }
 
-/// Gives glibc's free memory back to the system every
-/// [`crate::allocator::TRIM_EVERY`] (`allocator::give_back_free_memory`), on a
-/// blocking thread (the walk takes the arenas' locks), until `stop`.
-pub fn spawn_trim(mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+/// Every [`crate::allocator::TRIM_EVERY`] until `stop`: moves the metrics'
+/// histogram samples into their buckets (`observability::metrics::upkeep`,
+/// which frees them), then gives glibc's free memory back to the system
+/// (`allocator::give_back_free_memory`), on a blocking thread (the walk
+/// takes the arenas' locks).
+pub fn spawn_memory_upkeep(
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if crate::observability::lifecycle::sleep_or_stop(
@@ -188,9 +192,10 @@ pub fn spawn_trim(mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::
             {
                 break;
             }
+            crate::observability::metrics::upkeep();
             let trimmed =
                 tokio::task::spawn_blocking(crate::allocator::give_back_free_memory).await;
-            if !matches!(trimmed, Ok(true)) {
+            if trimmed.is_err() {
                 break;
             }
         }
