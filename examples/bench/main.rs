@@ -487,7 +487,7 @@ async fn session_bench(db: &Db) -> anyhow::Result<(f64, f64)> {
     for i in 0..LOOKUPS {
         let h = hashes[(i * 7919) % SESSIONS].clone();
         let found = db
-            .run(move |c| sessions::load(c, &h).map_err(ixp_portal::db::DbError::from))
+            .run(move |c| sessions::load_with_user(c, &h).map_err(ixp_portal::db::DbError::from))
             .await?;
         anyhow::ensure!(found.is_some(), "a live session was not found");
     }

@@ -76,10 +76,15 @@ pub struct User {
     pub updated_at: NaiveDateTime,
 }
 
+/// The OAuth column: did PeeringDB OAuth create the user of `creator`?
+fn made_by_oauth(creator: &str) -> bool {
+    creator == crate::domain::OAUTH_CREATOR
+}
+
 impl User {
     /// The OAuth column: did PeeringDB OAuth create this user?
     pub fn oauth(&self) -> bool {
-        self.creator == crate::domain::OAUTH_CREATOR
+        made_by_oauth(&self.creator)
     }
 }
 
@@ -108,7 +113,7 @@ pub struct ListedUser {
 impl ListedUser {
     /// The OAuth column, as [`User::oauth`].
     pub fn oauth(&self) -> bool {
-        self.creator == crate::domain::OAUTH_CREATOR
+        made_by_oauth(&self.creator)
     }
 }
 

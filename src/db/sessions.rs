@@ -34,11 +34,6 @@ pub struct Meta<'a> {
     pub created_at: NaiveDateTime,
 }
 
-/// The state of a live session.
-pub fn load(conn: &mut DbConnection, key_hash: &str) -> Result<Option<String>, Error> {
-    Ok(load_with_user(conn, key_hash)?.map(|(state, _)| state))
-}
-
 /// The state of a live session and the user of its `user_id` column (none
 /// when the session is signed out or the user is gone), in one statement.
 /// Read for every request with a session cookie (`web::preload`): on
