@@ -309,16 +309,11 @@ fn filtered(conn: &DbConnection, filter: &UserFilter) -> ListQuery<'static> {
     }
     if let Some(s) = searched(filter) {
         let pattern = format!("%{}%", super::customers::escape_like(&s.to_lowercase()));
-        let like = users::username
-            .like(pattern.clone())
-            .escape('\\')
-            .or(lower(users::name).like(pattern.clone()).escape('\\'))
-            .or(lower(users::email).like(pattern).escape('\\'));
-        let trigram = matches!(conn, DbConnection::Sqlite(_)) && s.chars().count() >= 3;
-        let text: Box<dyn BoxableExpression<users::table, super::MultiBackend, SqlType = Bool>> =
-            if trigram {
-                // A phrase of the whole text: its trigrams in a row, i.e. a
-                // substring (the trigram tokenizer ignores case).
+        let trigram = s.chars().count() >= 3;
+        let text: Box<Condition> = match conn {
+            DbConnection::Sqlite(_) if trigram => {
+                // A phrase of the whole text: its trigrams in a row, i.e.
+                // a substring (the trigram tokenizer ignores case).
                 let phrase = format!("\"{}\"", s.replace('"', "\"\""));
                 Box::new(
                     sql::<Bool>(
@@ -327,9 +322,16 @@ fn filtered(conn: &DbConnection, filter: &UserFilter) -> ListQuery<'static> {
                     .bind::<Text, _>(phrase)
                     .sql(")"),
                 )
-            } else {
-                Box::new(like)
-            };
+            }
+            DbConnection::Pg(_) if trigram => matches_first(pattern),
+            _ => Box::new(
+                users::username
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(users::name).like(pattern.clone()).escape('\\'))
+                    .or(lower(users::email).like(pattern).escape('\\')),
+            ),
+        };
         q = match s.parse::<Asn>() {
             Ok(asn) => {
                 let linked = affiliations::table
@@ -343,6 +345,34 @@ fn filtered(conn: &DbConnection, filter: &UserFilter) -> ListQuery<'static> {
     }
     q
 }
+
+/// PostgreSQL: the users whose username, name or email contain `pattern`
+/// (a `LIKE` pattern, lower case), found first through the pg_trgm
+/// indexes, as SQLite finds them first through its FTS5 index; the list
+/// then sorts those. `ARRAY(…)` keeps them apart: in one statement the
+/// planner may instead walk the whole list in its order and test every
+/// user until the page is full (issue 12: for a family name, 9,600 users
+/// tested for a page of 51, 10.5 ms against 1.5 ms). A search then costs
+/// in proportion to its matches; one that matches a fifth of all users
+/// ("com") takes tens of milliseconds.
+///
+/// An SQL literal, so never a prepared statement: PostgreSQL plans each
+/// search for its own pattern (a prepared one may get a plan made for
+/// any pattern after five runs).
+fn matches_first(pattern: String) -> Box<Condition> {
+    Box::new(
+        sql::<Bool>("users.id = ANY(ARRAY(SELECT m.id FROM users m WHERE m.username LIKE ")
+            .bind::<Text, _>(pattern.clone())
+            .sql(" ESCAPE '\\' OR lower(m.name) LIKE ")
+            .bind::<Text, _>(pattern.clone())
+            .sql(" ESCAPE '\\' OR lower(m.email) LIKE ")
+            .bind::<Text, _>(pattern)
+            .sql(" ESCAPE '\\'))"),
+    )
+}
+
+/// A condition on a user, boxed (the search's varies by backend).
+type Condition = dyn BoxableExpression<users::table, super::MultiBackend, SqlType = Bool>;
 
 /// The orders of the staff user list; ties by username (unique).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
