@@ -146,33 +146,60 @@ pub fn unblock(
     Ok(n > 0)
 }
 
-/// Marks a user's PeeringDB-made links as confirmed by PeeringDB now: one
-/// row at a time in id order, so that concurrent logins of one user lock
-/// the rows in the same order (one multi-row update may not, and
-/// PostgreSQL then reports a deadlock).
+/// Marks a user's PeeringDB-made links as confirmed by PeeringDB now.
+///
+/// The user's links are found by the user alone (the index
+/// `affiliations_user_customer`), their kind is looked at here. With the
+/// kind in the condition too, PostgreSQL may pick the index by kind
+/// (`affiliations_confirmed`) whenever its statistics say PeeringDB-made
+/// links are rare, as they are until the next `ANALYZE` after PeeringDB
+/// logins begin, and then read every PeeringDB-made link of every user at
+/// each login (issue 12: 4,400 index entries a login in the benchmark, 16 ms
+/// for a user with many links).
+///
+/// Two logins of one user at once on PostgreSQL: a multi-row UPDATE locks
+/// its rows in scan order, and two of them can deadlock. Taking the row
+/// locks first, in id order, makes the order the same for everyone; then
+/// one UPDATE serves every link. SQLite's write lock is the whole database
+/// already.
 pub fn confirm_all(
     conn: &mut DbConnection,
     user_id: i64,
     at: NaiveDateTime,
 ) -> Result<usize, Error> {
-    let mine = affiliations::table
-        .filter(affiliations::user_id.eq(user_id))
-        .filter(affiliations::created_by.eq(CreatedBy::PeeringDb));
-    // Two logins of one user at once on PostgreSQL: a multi-row UPDATE
-    // locks its rows in scan order, and two of them can deadlock. Taking
-    // the row locks first, in id order, makes the order the same for
-    // everyone; then one UPDATE serves every link (2 statements, not one
-    // per link). SQLite's write lock is the whole database already.
-    if let DbConnection::Pg(pg) = conn {
-        mine.select(affiliations::id)
-            .order(affiliations::id)
-            .for_update()
-            .load::<i64>(pg)?;
+    let links = links_of_user(user_id);
+    let links: Vec<(i64, CreatedBy)> = match conn {
+        DbConnection::Pg(pg) => links.for_update().load(pg)?,
+        DbConnection::Sqlite(_) => links.load(conn)?,
+    };
+    let mine: Vec<i64> = links
+        .into_iter()
+        .filter(|(_, by)| *by == CreatedBy::PeeringDb)
+        .map(|(id, _)| id)
+        .collect();
+    if mine.is_empty() {
+        return Ok(0);
     }
-    diesel::update(mine)
+    diesel::update(affiliations::table.filter(affiliations::id.eq_any(mine)))
         .set(affiliations::confirmed_at.eq(Some(at)))
         .execute(conn)
 }
+
+/// The ids and kinds of a user's links, in id order (also for the
+/// query-plan check of [`confirm_all`]).
+pub fn links_of_user(user_id: i64) -> LinksOfUser {
+    affiliations::table
+        .filter(affiliations::user_id.eq(user_id))
+        .order(affiliations::id)
+        .select((affiliations::id, affiliations::created_by))
+}
+
+/// The statement of [`links_of_user`].
+pub type LinksOfUser = diesel::dsl::Select<
+    diesel::dsl::Order<diesel::dsl::Filter<affiliations::table, UserIs>, affiliations::id>,
+    (affiliations::id, affiliations::created_by),
+>;
+type UserIs = diesel::dsl::Eq<affiliations::user_id, i64>;
 
 /// Users whose oldest PeeringDB-made link was confirmed before `before`
 /// (or never), oldest first, at most `limit`.

@@ -214,6 +214,34 @@ async fn hundred_thousand_users(b: Backend) {
         }
     }
 
+    // A PeeringDB login confirms the user's PeeringDB-made links, found
+    // by the user: even while the statistics (taken before any PeeringDB
+    // login) say such links are rare, never through the index by kind,
+    // which holds every user's.
+    let confirm_plan = app
+        .with_conn(|c| {
+            c.batch_execute(
+                "INSERT INTO affiliations (user_id, customer_id, privilege, created_by, created_at, updated_at, confirmed_at) \
+                 SELECT id, f.first + ((current_customer_id - f.first + 2) % 10000), 1, 'peeringdb', created_at, created_at, created_at \
+                 FROM users, (SELECT min(id) AS first FROM customers) f \
+                 WHERE id % 11 = 0 AND current_customer_id IS NOT NULL",
+            )
+            .expect("PeeringDB-made links");
+            let user: i64 = users::table
+                .filter(users::username.eq("member000011"))
+                .select(users::id)
+                .first(c)
+                .unwrap();
+            explain(c, ixp_portal::db::peeringdb_links::links_of_user(user)).unwrap()
+        })
+        .join("\n");
+    assert_indexed(
+        b,
+        &confirm_plan,
+        "affiliations",
+        &["affiliations_user_customer"],
+    );
+
     // The pages render: first, deep, filtered, searched.
     let staff = Browser::signed_in(&app, "staff").await;
     let (s, page) = staff.get("/staff/users").await;
