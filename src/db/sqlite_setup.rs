@@ -41,7 +41,9 @@
 //!   `SQLITE_BUSY` after [`BUSY_TIMEOUT`], as the pragma's did. The WAL
 //!   hook also checkpoints at SQLite's default of 1000 frames, as the hook
 //!   it replaces did, and makes sure the WAL starts over when reads that
-//!   never pause kept it from doing so (see [`RESTART_FRAMES`]).
+//!   never pause kept it from doing so (see [`RESTART_FRAMES`]). Past
+//!   1000 frames it tries again only once the WAL has grown by
+//!   [`CHECKPOINT_STEP`] frames (see there).
 use libsqlite3_sys as ffi;
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void};
@@ -75,6 +77,14 @@ pub const LOOK_AGAIN: Duration = Duration::from_millis(2);
 /// database after a commit that leaves it this many frames long.
 const CHECKPOINT_FRAMES: c_int = 1000;
 
+/// How much the WAL grows between two passive checkpoints tried by one
+/// thread. SQLite's own hook tries one after every commit that leaves the
+/// WAL at 1000 frames or more, and each try sorts every frame not yet
+/// copied back; while reads under way keep it from catching up, that is
+/// every commit: 76 % of the commits of PeeringDB logins in
+/// `examples/bench`, 30 % of the server's instructions (issue 12).
+const CHECKPOINT_STEP: c_int = 250;
+
 /// A WAL this long means the passive checkpoints are not catching up: with
 /// a read always under way somewhere, SQLite can neither copy the newest
 /// frames back nor start the WAL over, and it grows without end (issue 12:
@@ -102,6 +112,9 @@ thread_local! {
     static SEEN: Cell<u64> = const { Cell::new(0) };
     /// When this thread's connection began to wait for the current lock.
     static WAITING_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The WAL's length in frames when this thread last tried a passive
+    /// checkpoint.
+    static CHECKPOINT_TRIED_AT: Cell<c_int> = const { Cell::new(0) };
 }
 
 /// Registers, for every SQLite connection opened from now on (once per
@@ -225,11 +238,7 @@ unsafe extern "C" fn on_commit(
         *count = count.wrapping_add(1);
     }
     RELEASES.1.notify_all();
-    if frames >= CHECKPOINT_FRAMES {
-        let mode = match frames >= RESTART_FRAMES {
-            true => ffi::SQLITE_CHECKPOINT_RESTART,
-            false => ffi::SQLITE_CHECKPOINT_PASSIVE,
-        };
+    if let Some(mode) = checkpoint_due(frames) {
         // SAFETY: SQLite passes the connection that committed and the name
         // of the schema; the hook may checkpoint (SQLite's own hook does,
         // passively). A checkpoint that cannot finish now is tried again
@@ -245,6 +254,26 @@ unsafe extern "C" fn on_commit(
         };
     }
     ffi::SQLITE_OK
+}
+
+/// The checkpoint to try after a commit that leaves the WAL `frames`
+/// long: none below [`CHECKPOINT_FRAMES`]; a passive one when the WAL is
+/// [`CHECKPOINT_STEP`] frames longer than at this thread's last try, or
+/// shorter (it started over since); at [`RESTART_FRAMES`] a restart, every
+/// time.
+fn checkpoint_due(frames: c_int) -> Option<c_int> {
+    if frames >= RESTART_FRAMES {
+        return Some(ffi::SQLITE_CHECKPOINT_RESTART);
+    }
+    if frames < CHECKPOINT_FRAMES {
+        return None;
+    }
+    let tried = CHECKPOINT_TRIED_AT.try_with(Cell::get).unwrap_or(0);
+    if frames >= tried && frames < tried.saturating_add(CHECKPOINT_STEP) {
+        return None;
+    }
+    let _ = CHECKPOINT_TRIED_AT.try_with(|t| t.set(frames));
+    Some(ffi::SQLITE_CHECKPOINT_PASSIVE)
 }
 
 #[cfg(test)]
@@ -424,6 +453,35 @@ mod tests {
             frames < CHECKPOINT_FRAMES,
             "expected a checkpoint at 1000 frames; the WAL holds {frames}"
         );
+    }
+
+    #[test]
+    fn a_passive_checkpoint_is_tried_again_once_the_wal_grew_by_a_step() {
+        // A thread of its own: the step is counted per thread.
+        std::thread::spawn(|| {
+            let passive = Some(ffi::SQLITE_CHECKPOINT_PASSIVE);
+            assert_eq!(checkpoint_due(CHECKPOINT_FRAMES - 1), None);
+            assert_eq!(checkpoint_due(CHECKPOINT_FRAMES), passive);
+            assert_eq!(checkpoint_due(CHECKPOINT_FRAMES + 1), None);
+            assert_eq!(
+                checkpoint_due(CHECKPOINT_FRAMES + CHECKPOINT_STEP - 1),
+                None
+            );
+            assert_eq!(checkpoint_due(CHECKPOINT_FRAMES + CHECKPOINT_STEP), passive);
+            // Started over, and grown past 1000 frames again.
+            assert_eq!(checkpoint_due(CHECKPOINT_FRAMES + 3), passive);
+            // A restart is tried after every commit.
+            assert_eq!(
+                checkpoint_due(RESTART_FRAMES),
+                Some(ffi::SQLITE_CHECKPOINT_RESTART)
+            );
+            assert_eq!(
+                checkpoint_due(RESTART_FRAMES + 1),
+                Some(ffi::SQLITE_CHECKPOINT_RESTART)
+            );
+        })
+        .join()
+        .expect("the checks pass");
     }
 
     /// The size of the WAL in frames, and how many of them are copied back.
