@@ -210,18 +210,19 @@ pub struct Db {
 impl Db {
     /// Opens the pool (creating an SQLite file's directory when needed).
     ///
-    /// PostgreSQL: two connections per core, at least 4. Each connection
-    /// is a server process doing CPU work; more of them than that only
-    /// take turns on the cores, and the turns are the tail of the latency
-    /// (issue 12, 2 cores: with 16 connections page 1's p99 was 14-25 ms
-    /// and a login's 50-73 ms, with 4 it is 9 and 40 ms, at the same rate
-    /// or better).
+    /// PostgreSQL: two connections per core, at least 4 and at most 16 (as
+    /// before; two instances then stay well inside PostgreSQL's default
+    /// `max_connections` of 100). Each connection is a server process doing
+    /// CPU work; more of them than that only take turns on the cores, and
+    /// the turns are the tail of the latency (issue 12, 2 cores: with 16
+    /// connections page 1's p99 was 14-25 ms and a login's 50-73 ms, with 4
+    /// it is 9 and 40 ms, at the same rate or better).
     pub fn open(url: &DatabaseUrl) -> anyhow::Result<Db> {
         let size = match url {
             DatabaseUrl::Sqlite(_) => 8,
             DatabaseUrl::Postgres(_) => {
                 let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-                (2 * cores).max(4) as u32
+                (2 * cores).clamp(4, 16) as u32
             }
         };
         Db::open_with_size(url, size)

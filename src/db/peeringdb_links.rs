@@ -160,8 +160,9 @@ pub fn unblock(
 /// Two logins of one user at once on PostgreSQL: a multi-row UPDATE locks
 /// its rows in scan order, and two of them can deadlock. Taking the row
 /// locks first, in id order, makes the order the same for everyone; then
-/// one UPDATE serves every link. SQLite's write lock is the whole database
-/// already.
+/// one UPDATE serves every link. The locks cover all of the user's links
+/// (a change of one of them by staff waits for the login's transaction,
+/// a few milliseconds). SQLite's write lock is the whole database already.
 pub fn confirm_all(
     conn: &mut DbConnection,
     user_id: i64,
