@@ -94,6 +94,7 @@ pub fn spawn_purge(
                     },
                 )
                 .await;
+            refresh_trigram_counts(&db).await;
             match result {
                 Ok(Some((n, merged))) if n > 0 || merged > 0 => {
                     tracing::info!(
@@ -112,6 +113,25 @@ pub fn spawn_purge(
             }
         }
     })
+}
+
+/// Reads the user search's trigram counts again when they are missing or
+/// older than `search_index::COUNTS_MAX_AGE` (SQLite; every instance keeps
+/// its own, so no lease).
+async fn refresh_trigram_counts(db: &crate::db::Db) {
+    if !matches!(db.url(), crate::db::DatabaseUrl::Sqlite(_)) || !db.trigrams().stale() {
+        return;
+    }
+    let read = db
+        .run(|c| -> Result<_, crate::db::DbError> { Ok(crate::db::search_index::read_counts(c)?) });
+    match read.await {
+        Ok(Some(counts)) => {
+            tracing::debug!(?counts, "read the user search's trigram counts");
+            db.trigrams().set(counts);
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "reading the user search's trigram counts failed"),
+    }
 }
 
 /// How often the mail queue is looked at (SPEC §8).

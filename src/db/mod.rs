@@ -205,6 +205,8 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
+    /// The user search's trigram counts (SQLite; `search_index`).
+    trigrams: std::sync::Arc<search_index::Latest>,
 }
 
 impl Db {
@@ -261,7 +263,14 @@ impl Db {
         Ok(Db {
             pool,
             url: url.clone(),
+            trigrams: Default::default(),
         })
+    }
+
+    /// The user search's latest trigram counts (SQLite), kept by the
+    /// background (`background::spawn_purge`).
+    pub fn trigrams(&self) -> &search_index::Latest {
+        &self.trigrams
     }
 
     /// The most connections the pool holds: also the useful number of

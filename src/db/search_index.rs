@@ -10,7 +10,10 @@
 use super::DbConnection;
 use diesel::prelude::*;
 use diesel::result::Error;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 /// Pages of merge work per step, each step its own write transaction of a
 /// few milliseconds, so that logins wait for no more than one step.
@@ -56,4 +59,103 @@ pub fn segments(conn: &mut DbConnection) -> Result<i64, Error> {
         "(SELECT count(DISTINCT segid) FROM users_search_idx)",
     ))
     .get_result(c)
+}
+
+/// How many users hold each trigram of the index (SQLite), as FTS5 counted
+/// them when they were read: a search asks FTS5 for the users holding the
+/// rarest trigrams of its text and checks those (`db::users`), since a
+/// trigram held by a fifth of all users (`com`, `net`) costs more to walk
+/// than all the others together (issue 12). Only a guide: a trigram not
+/// counted here counts as rare, and a search finds the same users with any
+/// counts or none.
+#[derive(Default)]
+pub struct TrigramCounts {
+    counts: HashMap<[u8; 3], u32>,
+}
+
+impl std::fmt::Debug for TrigramCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TrigramCounts({} trigrams)", self.counts.len())
+    }
+}
+
+impl TrigramCounts {
+    /// Counts from (trigram, users) pairs; trigrams of other than three
+    /// ASCII bytes are left out (searches with other text do not ask).
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, i64)>) -> TrigramCounts {
+        let counts = pairs
+            .into_iter()
+            .filter_map(|(t, n)| {
+                let key: [u8; 3] = t.as_bytes().try_into().ok()?;
+                Some((key, u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
+            })
+            .collect();
+        TrigramCounts { counts }
+    }
+
+    /// Users holding the (lower-case, ASCII) trigram `t`; 0 when not
+    /// counted.
+    pub fn of(&self, t: &str) -> u32 {
+        <[u8; 3]>::try_from(t.as_bytes())
+            .ok()
+            .and_then(|k| self.counts.get(&k).copied())
+            .unwrap_or(0)
+    }
+}
+
+/// Reads the trigram counts of the index whole (SQLite; `None` on
+/// PostgreSQL): one pass over the index, about 0.2 s for 100,000 users.
+pub fn read_counts(conn: &mut DbConnection) -> Result<Option<TrigramCounts>, Error> {
+    let DbConnection::Sqlite(c) = conn else {
+        return Ok(None);
+    };
+    diesel::sql_query(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.users_search_terms \
+         USING fts5vocab(main, users_search, row)",
+    )
+    .execute(c)?;
+    #[derive(QueryableByName)]
+    struct Term {
+        #[diesel(sql_type = Text)]
+        term: String,
+        #[diesel(sql_type = BigInt)]
+        doc: i64,
+    }
+    let terms: Vec<Term> =
+        diesel::sql_query("SELECT term, doc FROM temp.users_search_terms").load(c)?;
+    Ok(Some(TrigramCounts::from_pairs(
+        terms.into_iter().map(|t| (t.term, t.doc)),
+    )))
+}
+
+/// How old counts may grow before the background reads them again.
+pub const COUNTS_MAX_AGE: Duration = Duration::from_secs(600);
+
+/// The latest trigram counts of one database, shared by its pool's users.
+#[derive(Default)]
+pub struct Latest(RwLock<Option<(Instant, Arc<TrigramCounts>)>>);
+
+impl Latest {
+    /// The counts, if read yet.
+    pub fn get(&self) -> Option<Arc<TrigramCounts>> {
+        self.0.read().ok()?.as_ref().map(|(_, c)| c.clone())
+    }
+
+    /// Are there no counts, or are they older than [`COUNTS_MAX_AGE`]?
+    pub fn stale(&self) -> bool {
+        self.0
+            .read()
+            .map(|g| {
+                g.as_ref()
+                    .is_none_or(|(at, _)| at.elapsed() > COUNTS_MAX_AGE)
+            })
+            .unwrap_or(true)
+    }
+
+    /// Keeps fresh counts.
+    pub fn set(&self, counts: TrigramCounts) {
+        if let Ok(mut g) = self.0.write() {
+            *g = Some((Instant::now(), Arc::new(counts)));
+        }
+    }
 }

@@ -150,6 +150,9 @@ pub struct UserFilter {
     pub search: Option<String>,
     /// `Some(true)`: only users PeeringDB OAuth created.
     pub oauth: Option<bool>,
+    /// SQLite: how many users hold each trigram, to search by the rarest
+    /// (`Db::trigrams`); any counts or none find the same users.
+    pub trigrams: Option<std::sync::Arc<super::search_index::TrigramCounts>>,
 }
 
 /// The user list's query, in the backends' common dialect.
@@ -311,26 +314,30 @@ fn filtered(conn: &DbConnection, filter: &UserFilter) -> ListQuery<'static> {
         let pattern = format!("%{}%", super::customers::escape_like(&s.to_lowercase()));
         let trigram = s.chars().count() >= 3;
         let text: Box<Condition> = match conn {
+            // ASCII text: users whose fields hold a few of its trigrams
+            // (FTS5), then the substring itself (`LIKE`); see `fts_query`.
+            DbConnection::Sqlite(_) if trigram && s.is_ascii() => Box::new(
+                sql::<Bool>(
+                    "users.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ",
+                )
+                .bind::<Text, _>(fts_query(s, filter.trigrams.as_deref()))
+                .sql(")")
+                .and(contains(pattern)),
+            ),
             DbConnection::Sqlite(_) if trigram => {
                 // A phrase of the whole text: its trigrams in a row, i.e.
-                // a substring (the trigram tokenizer ignores case).
-                let phrase = format!("\"{}\"", s.replace('"', "\"\""));
+                // a substring (the trigram tokenizer folds the case of
+                // every letter, `LIKE` only of ASCII ones).
                 Box::new(
                     sql::<Bool>(
                         "users.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ",
                     )
-                    .bind::<Text, _>(phrase)
+                    .bind::<Text, _>(fts_quoted(s))
                     .sql(")"),
                 )
             }
             DbConnection::Pg(_) if trigram => matches_first(pattern),
-            _ => Box::new(
-                users::username
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(users::name).like(pattern.clone()).escape('\\'))
-                    .or(lower(users::email).like(pattern).escape('\\')),
-            ),
+            _ => contains(pattern),
         };
         q = match s.parse::<Asn>() {
             Ok(asn) => {
@@ -345,6 +352,70 @@ fn filtered(conn: &DbConnection, filter: &UserFilter) -> ListQuery<'static> {
     }
     q
 }
+
+/// The users whose username, name or email contain `pattern` (a `LIKE`
+/// pattern, lower case; `LIKE` ignores the case of ASCII letters).
+fn contains(pattern: String) -> Box<Condition> {
+    Box::new(
+        users::username
+            .like(pattern.clone())
+            .escape('\\')
+            .or(lower(users::name).like(pattern.clone()).escape('\\'))
+            .or(lower(users::email).like(pattern).escape('\\')),
+    )
+}
+
+/// A text as one FTS5 string (quoted, its quotes doubled): with the
+/// trigram tokenizer, a phrase of its trigrams in a row.
+fn fts_quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// SQLite: the FTS5 query that finds the users whose fields hold some
+/// trigrams of an ASCII text `s` (3 characters or more), anywhere, ANDed.
+/// Every user that contains `s` matches; those that hold the trigrams but
+/// not `s` are dropped by the `LIKE` beside it. A phrase of all the
+/// trigrams (in a row: the substring itself) finds the same users but walks
+/// the positions of every trigram in every candidate, and every trigram's
+/// list of users, however long (issue 12: a family name's phrase was 40 %
+/// of its search's instructions; a mail domain's trigram `com` is held by
+/// a fifth of all users).
+///
+/// With `counts`, the rarest trigram and the next rarest while they are
+/// held by at most [`RARE_FACTOR`] times as many users, [`MAX_TRIGRAMS`]
+/// at most; without, every trigram once.
+fn fts_query(s: &str, counts: Option<&super::search_index::TrigramCounts>) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let mut trigrams: Vec<String> = (0..s.len().saturating_sub(2))
+        .filter_map(|i| s.get(i..i + 3))
+        .map(str::to_ascii_lowercase)
+        .filter(|t| seen.insert(t.clone()))
+        .collect();
+    if let Some(counts) = counts {
+        trigrams.sort_by_key(|t| counts.of(t));
+        let rarest = trigrams.first().map_or(0, |t| counts.of(t));
+        let most = rarest.saturating_mul(RARE_FACTOR);
+        trigrams.truncate(
+            trigrams
+                .iter()
+                .take(MAX_TRIGRAMS)
+                .take_while(|t| counts.of(t) <= most)
+                .count()
+                .max(1),
+        );
+    }
+    trigrams
+        .iter()
+        .map(|t| fts_quoted(t))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// A trigram joins the rarest one in a search while at most this many
+/// times as many users hold it (see [`fts_query`]).
+const RARE_FACTOR: u32 = 4;
+/// Trigrams in a search at most, when their counts are known.
+const MAX_TRIGRAMS: usize = 3;
 
 /// PostgreSQL: the users whose username, name or email contain `pattern`
 /// (a `LIKE` pattern, lower case), found first through the pg_trgm
@@ -515,5 +586,64 @@ pub fn taken_candidates(
             return Ok(taken);
         }
         start += 50;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+    use crate::db::search_index::TrigramCounts;
+
+    #[test]
+    fn an_fts_query_ands_each_trigram_once() {
+        let cases = [
+            ("abc", r#""abc""#),
+            ("abcd", r#""abc" AND "bcd""#),
+            (
+                "kowalski",
+                r#""kow" AND "owa" AND "wal" AND "als" AND "lsk" AND "ski""#,
+            ),
+            ("aaaaA", r#""aaa""#),
+            ("a\"b c", r#""a""b" AND """b " AND "b c""#),
+        ];
+        for (text, want) in cases {
+            assert_eq!(fts_query(text, None), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn with_counts_an_fts_query_asks_for_the_rarest_trigrams() {
+        let counts = TrigramCounts::from_pairs(
+            [
+                ("alp", 3_000),
+                ("lpi", 2_000),
+                ("pin", 3_100),
+                ("ine", 16_000),
+                ("nec", 500),
+                ("eco", 4_000),
+                ("com", 21_000),
+                ("kow", 497),
+                ("owa", 2_500),
+                ("wal", 1_900),
+                ("als", 1_800),
+                ("lsk", 600),
+                ("ski", 3_400),
+            ]
+            .map(|(t, n)| (t.to_string(), n)),
+        );
+        let cases = [
+            // The rarest, then the next while held by at most 4 times as
+            // many users, 3 at most.
+            ("alpinecom", r#""nec" AND "lpi""#),
+            ("kowalski", r#""kow" AND "lsk" AND "als""#),
+            // Only one rare enough.
+            ("necom", r#""nec""#),
+            // A trigram not counted counts as held by none (a user added
+            // since they were read may hold it: FTS5 itself still looks).
+            ("COMINE", r#""omi" AND "min""#),
+        ];
+        for (text, want) in cases {
+            assert_eq!(fts_query(text, Some(&counts)), want, "{text}");
+        }
     }
 }

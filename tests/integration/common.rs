@@ -280,6 +280,30 @@ impl TestApp {
             .await
     }
 
+    /// Adds a plain user row (made by "cli", no password that works) with
+    /// this name and email; returns its id.
+    pub fn insert_person(&self, username: &str, name: &str, email: &str) -> i64 {
+        let t = ixp_portal::db::models::now();
+        ixp_portal::db::users::insert(
+            &mut self.conn(),
+            &ixp_portal::db::models::NewUser {
+                username,
+                name,
+                email,
+                password_hash: "x",
+                peeringdb_id: None,
+                creator: "cli",
+                disabled: false,
+                superuser: false,
+                current_customer_id: None,
+                session_epoch: 0,
+                created_at: t,
+                updated_at: t,
+            },
+        )
+        .unwrap()
+    }
+
     /// Creates a user directly (password set), optionally superuser.
     pub fn create_user(&self, username: &str, password: &str, superuser: bool) -> i64 {
         use ixp_portal::admin::{NewStaffUser, create_user};

@@ -449,32 +449,12 @@ async fn username_collision_gets_suffix(b: Backend) {
     add_customer(&app, fields("sharednet", 64580, T::Full, S::Normal));
     app.create_user("jane.doe", "some password 1", false);
     // More than one batch of candidates taken: many.taken … many.taken60.
-    app.with_conn(|c| {
-        for n in 1..=60 {
-            let name = ixp_portal::domain::Username::parse("many.taken")
-                .unwrap()
-                .with_suffix(n);
-            let t = ixp_portal::db::models::now();
-            users::insert(
-                c,
-                &ixp_portal::db::models::NewUser {
-                    username: name.as_str(),
-                    name: "x",
-                    email: "x@example.net",
-                    password_hash: "x",
-                    peeringdb_id: None,
-                    creator: "cli",
-                    disabled: false,
-                    superuser: false,
-                    current_customer_id: None,
-                    session_epoch: 0,
-                    created_at: t,
-                    updated_at: t,
-                },
-            )
-            .unwrap();
-        }
-    });
+    for n in 1..=60 {
+        let name = ixp_portal::domain::Username::parse("many.taken")
+            .unwrap()
+            .with_suffix(n);
+        app.insert_person(name.as_str(), "x", "x@example.net");
+    }
     for i in 0..4 {
         assert_eq!(location(&app.peeringdb_login(i).await), "/");
         app.post("/logout", &[]).await;

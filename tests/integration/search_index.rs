@@ -59,4 +59,15 @@ async fn the_search_index_is_merged_into_one_piece(b: Backend) {
         "every match, in username order"
     );
     assert!(!more);
+    // Searching by the rarest trigrams (their counts read from the index)
+    // finds the same users.
+    let counts = search_index::read_counts(&mut c).expect("the trigram counts");
+    assert_eq!(counts.is_some(), matches!(b, Backend::Sqlite));
+    let counted = UserFilter {
+        trigrams: counts.map(std::sync::Arc::new),
+        ..filter
+    };
+    let (again, _) = users::list(&mut c, &counted, None, 50).expect("the search");
+    let again: Vec<&str> = again.iter().map(|(u, _, _)| u.username.as_str()).collect();
+    assert_eq!(again, names, "the same users with the counts");
 }

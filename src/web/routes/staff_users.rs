@@ -109,8 +109,12 @@ fn search_turns() -> &'static tokio::sync::Semaphore {
     })
 }
 
-/// The list's query as understood (unknown values are ignored).
-fn parse(q: &ListQuery) -> (UserFilter, Sort, String, &'static str) {
+/// The list's query as understood (unknown values are ignored), with the
+/// search's trigram counts (SQLite; `db::search_index`).
+fn parse(
+    q: &ListQuery,
+    trigrams: Option<std::sync::Arc<crate::db::search_index::TrigramCounts>>,
+) -> (UserFilter, Sort, String, &'static str) {
     let search = fields::non_empty(&q.q).unwrap_or_default();
     let (oauth, oauth_word) = match fields::non_empty(&q.oauth).as_deref() {
         Some("y" | "Y") => (Some(true), "y"),
@@ -120,13 +124,14 @@ fn parse(q: &ListQuery) -> (UserFilter, Sort, String, &'static str) {
     let filter = UserFilter {
         search: (!search.is_empty()).then(|| search.clone()),
         oauth,
+        trigrams,
     };
     (filter, SORT.parse(q.sort.as_deref()), search, oauth_word)
 }
 
 pub async fn list(_: Staff, ctx: Ctx, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
-    let (filter, sort, search, oauth_word) = parse(&q);
+    let (filter, sort, search, oauth_word) = parse(&q, ctx.app.db.trigrams().get());
     let after = fields::non_empty(&q.after);
     let cursor = after.clone();
     let searching = filter.search.is_some();
@@ -216,7 +221,7 @@ pub async fn export(
     ctx: Ctx,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (filter, sort, _, _) = parse(&q);
+    let (filter, sort, _, _) = parse(&q, ctx.app.db.trigrams().get());
     let body = ctx
         .app
         .db

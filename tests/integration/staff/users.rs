@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 both_backends!(
     oauth_column_and_filter,
     user_list_search_and_paging,
+    search_finds_the_text_not_its_pieces,
     user_view_and_edit,
     staff_links_and_delete,
     staff_adds_a_user,
@@ -150,6 +151,50 @@ async fn user_list_search_and_paging(b: Backend) {
     );
     let (s, _) = staff.get("/staff/users?after=%00%FF").await;
     assert_eq!(s, StatusCode::OK, "a strange cursor is no error");
+}
+
+/// A search lists the users whose username, name or email hold the text as
+/// typed, in any case: not those who only hold its pieces apart (SQLite
+/// finds candidates by the text's trigrams, then checks them: "Kowa
+/// Walski" holds every trigram of "kowalski").
+async fn search_finds_the_text_not_its_pieces(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    app.create_user("staff", PW, true);
+    let people = [
+        ("anna.k", "Anna Kowalski", "anna@example.net"),
+        ("kow.als.ski", "Kow Als Ski", "kas@example.net"),
+        ("kowa.walski", "Kowa Walski", "kw@example.net"),
+        ("jan", "Jan Nowak", "JAN.KOWALSKI@Example.NET"),
+        ("lucja", "ŁUCJA Żak", "lz@example.pl"),
+        ("alpine", "Al Pine", "alpine@necom.example"),
+        ("alpinecom", "Al Pinecom", "al@alpinecom.example"),
+    ];
+    for (username, name, email) in people {
+        app.insert_person(username, name, email);
+    }
+    let staff = Browser::signed_in(&app, "staff").await;
+    let cases: [(&str, &[&str]); 8] = [
+        ("kowalski", &["anna.k", "jan"]),
+        ("KOWALSKI", &["anna.k", "jan"]),
+        ("ow als s", &["kow.als.ski"]),
+        ("als", &["anna.k", "jan", "kow.als.ski", "kowa.walski"]),
+        ("alpinecom", &["alpinecom"]),
+        ("łucja", &["lucja"]),
+        ("Żak", &["lucja"]),
+        ("wal", &["anna.k", "jan", "kowa.walski"]),
+    ];
+    for (q, want) in cases {
+        let (s, page) = staff
+            .get(&format!("/staff/users?q={}", urlencoding(q)))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        assert_eq!(listed_users(&page), want, "search {q:?}");
+    }
+}
+
+/// A query value, percent-encoded.
+fn urlencoding(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 async fn user_view_and_edit(b: Backend) {
