@@ -6,6 +6,7 @@ pub mod connections;
 pub mod counts;
 pub mod customers;
 pub mod explain;
+pub mod id_list;
 pub mod invitations;
 pub mod lans;
 pub mod leases;

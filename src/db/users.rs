@@ -218,10 +218,17 @@ fn rows_of(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<PageRow>, Error> 
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows: Vec<PageRow> = users::table
-        .filter(users::id.eq_any(ids))
-        .select(listed!())
-        .load(conn)?;
+    // Each backend's own statement, kept prepared (`db::id_list`).
+    let mut rows: Vec<PageRow> = match conn {
+        DbConnection::Sqlite(c) => users::table
+            .filter(super::id_list::UserIdIn::new(ids))
+            .select(listed!())
+            .load(c)?,
+        DbConnection::Pg(c) => users::table
+            .filter(users::id.eq_any(ids))
+            .select(listed!())
+            .load(c)?,
+    };
     let place: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     rows.sort_by_key(|(user, _, _)| place.get(&user.id).copied().unwrap_or(usize::MAX));

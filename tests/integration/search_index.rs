@@ -6,30 +6,50 @@ use diesel::connection::SimpleConnection;
 use ixp_portal::db::users::{self, UserFilter};
 use ixp_portal::db::{DatabaseUrl, Db, search_index};
 
-both_backends!(the_search_index_is_merged_into_one_piece);
+both_backends!(
+    the_search_index_is_merged_into_one_piece,
+    a_searched_page_reads_its_rows_through_a_kept_statement,
+);
 
-async fn the_search_index_is_merged_into_one_piece(b: Backend) {
+/// A database of one connection with `n` users named `Person {family}NN`,
+/// each added in a transaction of its own; `None` when PostgreSQL is not
+/// at hand. Keep the guards for the test's length.
+fn with_users(
+    b: Backend,
+    n: usize,
+    family: &str,
+) -> Option<(Db, tempfile::TempDir, Option<crate::common::PgDatabase>)> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (url, _pg) = match b {
+    let (url, pg) = match b {
         Backend::Sqlite => (DatabaseUrl::Sqlite(dir.path().join("portal.sqlite")), None),
         Backend::Postgres => {
-            let Some(pg) = fresh_postgres() else { return };
+            let pg = fresh_postgres()?;
             (DatabaseUrl::Postgres(pg.url.clone()), Some(pg))
         }
     };
     let db = Db::open_with_size(&url, 1).expect("database opens");
     db.migrate().expect("migrations run");
     let mut c = db.conn().expect("a connection");
-    // One transaction per user, as users come: a segment each, merged by
-    // FTS5 only four at a time.
-    for i in 0..40 {
+    for i in 0..n {
         c.batch_execute(&format!(
             "INSERT INTO users (username, name, email, password_hash, creator, created_at, updated_at) \
-             VALUES ('user{i:02}', 'Person Kowalski{i:02}', 'user{i:02}@example.net', '!', 'test', \
+             VALUES ('user{i:02}', 'Person {family}{i:02}', 'user{i:02}@example.net', '!', 'test', \
              '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
         ))
         .expect("a user");
     }
+    drop(c);
+    Some((db, dir, pg))
+}
+
+async fn the_search_index_is_merged_into_one_piece(b: Backend) {
+    // One transaction per user, as users come: a segment each, merged by
+    // FTS5 only four at a time.
+    // Dropped whole: the pool first, then the files or the database.
+    let Some(fixture) = with_users(b, 40, "Kowalski") else {
+        return;
+    };
+    let mut c = fixture.0.conn().expect("a connection");
     let before = search_index::segments(&mut c).expect("segments");
     let steps = search_index::tidy(&mut c).expect("the merge");
     let after = search_index::segments(&mut c).expect("segments");
@@ -70,4 +90,43 @@ async fn the_search_index_is_merged_into_one_piece(b: Backend) {
     let (again, _) = users::list(&mut c, &counted, None, 50).expect("the search");
     let again: Vec<&str> = again.iter().map(|(u, _, _)| u.username.as_str()).collect();
     assert_eq!(again, names, "the same users with the counts");
+}
+
+/// Issue 12: the rows of a searched page come from one statement that the
+/// connection keeps prepared (`db::id_list`), whatever the ids: diesel
+/// prepared `IN (?, ?, …)` anew on every search.
+async fn a_searched_page_reads_its_rows_through_a_kept_statement(b: Backend) {
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use std::sync::{Arc, Mutex};
+    // Dropped whole: the pool first, then the files or the database.
+    let Some(fixture) = with_users(b, 30, "Nowak") else {
+        return;
+    };
+    let mut c = fixture.0.conn().expect("a connection");
+    let kept: Arc<Mutex<Vec<String>>> = Arc::default();
+    let k = kept.clone();
+    c.set_instrumentation(move |e: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = e
+            && let Ok(mut k) = k.lock()
+        {
+            k.push(sql.to_string());
+        }
+    });
+    let search = |c: &mut ixp_portal::db::DbConnection, text: &str| {
+        let filter = UserFilter {
+            search: Some(text.into()),
+            ..Default::default()
+        };
+        let (rows, _) = users::list(c, &filter, None, 50).expect("the search");
+        rows.len()
+    };
+    assert_eq!(search(&mut c, "nowak"), 30);
+    let first: Vec<String> = kept.lock().expect("kept").drain(..).collect();
+    assert_eq!(first.len(), 1, "the rows' statement is kept: {first:?}");
+    assert_eq!(search(&mut c, "nowak1"), 10);
+    assert_eq!(search(&mut c, "user2"), 10);
+    assert!(
+        kept.lock().expect("kept").is_empty(),
+        "the same statement serves other ids"
+    );
 }
