@@ -94,7 +94,6 @@ pub fn spawn_purge(
                     },
                 )
                 .await;
-            refresh_trigram_counts(&db).await;
             match result {
                 Ok(Some((n, merged))) if n > 0 || merged > 0 => {
                     tracing::info!(
@@ -115,23 +114,46 @@ pub fn spawn_purge(
     })
 }
 
-/// Reads the user search's trigram counts again when they are missing or
-/// older than `search_index::COUNTS_MAX_AGE` (SQLite; every instance keeps
-/// its own, so no lease).
-async fn refresh_trigram_counts(db: &crate::db::Db) {
-    if !matches!(db.url(), crate::db::DatabaseUrl::Sqlite(_)) || !db.trigrams().stale() {
-        return;
-    }
-    let read = db
-        .run(|c| -> Result<_, crate::db::DbError> { Ok(crate::db::search_index::read_counts(c)?) });
-    match read.await {
-        Ok(Some(counts)) => {
-            tracing::debug!(?counts, "read the user search's trigram counts");
-            db.trigrams().set(counts);
+/// When the user search's trigram counts are first read: after start-up,
+/// not beside it (the read is a pass over the whole index, 0.2 s of a core
+/// for 100,000 users). Searches before that ask for every trigram.
+pub const TRIGRAM_COUNTS_AFTER_SECONDS: u64 = 3;
+
+/// Starts the loop that keeps the user search's trigram counts (SQLite;
+/// `db::search_index`): read first a few seconds after start-up, then
+/// again whenever older than `search_index::COUNTS_MAX_AGE`. Every
+/// instance keeps its own, so no lease. Nothing to do on PostgreSQL.
+pub fn spawn_trigram_counts(
+    db: crate::db::Db,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if !matches!(db.url(), crate::db::DatabaseUrl::Sqlite(_)) {
+            return;
         }
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "reading the user search's trigram counts failed"),
-    }
+        let first = std::time::Duration::from_secs(TRIGRAM_COUNTS_AFTER_SECONDS);
+        let tick = std::time::Duration::from_secs(TICK_SECONDS as u64);
+        let mut wait = first;
+        while !crate::observability::lifecycle::sleep_or_stop(&mut stop, wait).await {
+            wait = tick;
+            if !db.trigrams().stale() {
+                continue;
+            }
+            let read = db.run(|c| -> Result<_, crate::db::DbError> {
+                Ok(crate::db::search_index::read_counts(c)?)
+            });
+            match read.await {
+                Ok(Some(counts)) => {
+                    tracing::debug!(?counts, "read the user search's trigram counts");
+                    db.trigrams().set(counts);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the user search's trigram counts failed")
+                }
+            }
+        }
+    })
 }
 
 /// How often the mail queue is looked at (SPEC §8).

@@ -72,9 +72,9 @@ pub fn build_app_with(config: Config, db: Db) -> anyhow::Result<App> {
 
 /// Starts the background work of `serve` (SPEC §5), each loop under a
 /// database lease: the PeeringDB re-check, the purge of expired sessions
-/// and the mail queue; and, outside the lease, the metrics' upkeep and the
-/// return of free memory to the system (`background::spawn_memory_upkeep`,
-/// issue 12).
+/// and the mail queue; and, outside the lease, the user search's trigram
+/// counts, the metrics' upkeep and the return of free memory to the system
+/// (`background::spawn_memory_upkeep`, issue 12).
 /// Each stops between batches once the app's lifecycle says so (issue 14).
 pub fn start_background(app: &App) -> Vec<tokio::task::JoinHandle<()>> {
     vec![
@@ -85,6 +85,7 @@ pub fn start_background(app: &App) -> Vec<tokio::task::JoinHandle<()>> {
             app.lifecycle.stopping(),
         ),
         crate::background::spawn_mail(app.db.clone(), app.mailer.clone(), app.lifecycle.stopping()),
+        crate::background::spawn_trigram_counts(app.db.clone(), app.lifecycle.stopping()),
         crate::background::spawn_memory_upkeep(app.lifecycle.stopping()),
     ]
 }

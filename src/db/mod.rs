@@ -269,7 +269,7 @@ impl Db {
     }
 
     /// The user search's latest trigram counts (SQLite), kept by the
-    /// background (`background::spawn_purge`).
+    /// background (`background::spawn_trigram_counts`).
     pub fn trigrams(&self) -> &search_index::Latest {
         &self.trigrams
     }
